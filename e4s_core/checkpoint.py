@@ -1,0 +1,250 @@
+"""Reading and writing model files: the authors' checkpoint and our own format.
+
+Files are read with ``torch.load(weights_only=True)``: tensors and plain
+containers only, never arbitrary pickled code. Every failure becomes a
+``CheckpointError`` that names the file and what is wrong with it.
+"""
+
+import logging
+import os
+import pickle
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+import torch
+
+from . import paths
+from .device import resolve_device
+from .errors import CheckpointError
+from .model import E4SModel, ModelInfo
+from .network import RGIConfig, RGINetwork
+
+log = logging.getLogger(__name__)
+
+OUR_FORMAT = "e4s-studio"
+OUR_FORMAT_VERSION = 1
+AUTHORS_ENCODER_UNITS = (3, 4, 14, 3)  # not recoverable from key names: equal-width stages
+PRECISIONS = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def load_model(
+    path: str | os.PathLike | None = None,
+    device: str | torch.device | None = None,
+    precision: str = "float32",
+) -> E4SModel:
+    """Load the authors' ``iteration_300000.pt`` or an E4S Studio model file.
+
+    ``path=None`` loads the bundled default model. ``device=None`` picks CUDA, MPS
+    or CPU (``E4S_DEVICE`` overrides). ``precision`` is float32 (exact), or float16 /
+    bfloat16 for speed on GPUs.
+    """
+    if precision not in PRECISIONS:
+        raise CheckpointError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
+    target = resolve_device(device)
+    file = _resolve_path(path)
+    payload = _read(file)
+    config, state, latent_avg, file_format, metadata = _interpret(payload, file)
+    network = _assemble(config, state, latent_avg, file)
+    network.to(device=target, dtype=PRECISIONS[precision])
+    name = metadata.get("name") or file.stem
+    return E4SModel(network, ModelInfo(name, str(file), file_format, metadata))
+
+
+def save_model(network: RGINetwork, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+    """Write ``network`` in our format, atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    payload = {
+        "format": OUR_FORMAT,
+        "format_version": OUR_FORMAT_VERSION,
+        "config": network.config.to_dict(),
+        "state_dict": {k: v.detach().float().cpu().contiguous() for k, v in network.state_dict().items()},
+        "latent_avg": network.latent_avg.detach().float().cpu().contiguous(),
+        "metadata": dict(metadata or {}),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        torch.save(payload, temp)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def convert_checkpoint(source, destination, trust_pickle: bool = False) -> Path:
+    """Rewrite any readable model file as a tensors-only E4S Studio file.
+
+    ``trust_pickle`` unpickles Python objects in ``source`` (which can run code):
+    the user's explicit decision for a file they trust, never a silent fallback.
+    """
+    file = _resolve_path(source)
+    if trust_pickle:
+        try:
+            payload = torch.load(file, map_location="cpu", weights_only=False)
+        except Exception as error:
+            raise CheckpointError(f"{file.name} could not be read: {error}") from error
+    else:
+        payload = _read(file)
+    config, state, latent_avg, file_format, metadata = _interpret(payload, file)
+    network = _assemble(config, state, latent_avg, file)
+    metadata = {**metadata, "name": metadata.get("name") or file.stem, "converted_from": file.name}
+    return save_model(network, destination, {**metadata, "source_format": file_format})
+
+
+# -- reading ---------------------------------------------------------------------------------
+def _resolve_path(path) -> Path:
+    if path is None:
+        if not paths.DEFAULT_MODEL_FILE.is_file():
+            raise CheckpointError(
+                "No bundled default model is installed yet"
+                f" (expected {paths.DEFAULT_MODEL_FILE.name} in {paths.MODELS_DIR})."
+                " Pass a checkpoint file instead, e.g. the authors' iteration_300000.pt."
+            )
+        return paths.DEFAULT_MODEL_FILE
+    file = Path(path).expanduser()
+    if not file.exists():
+        raise CheckpointError(f"Model file not found: {file}")
+    if not file.is_file():
+        raise CheckpointError(f"{file} is a folder, not a model file — pick the .pt file inside it.")
+    if file.stat().st_size == 0:
+        raise CheckpointError(f"{file.name} is empty (0 bytes) — download or copy it again.")
+    return file
+
+
+def _read(file: Path):
+    try:
+        try:
+            return torch.load(file, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as error:
+            if "mmap" not in str(error):
+                raise
+            return torch.load(file, map_location="cpu", weights_only=True)  # legacy non-zip file
+    except pickle.UnpicklingError as error:
+        found = re.search(r"GLOBAL ([\w.]+)", str(error))
+        what = f" ({found.group(1)})" if found else ""
+        raise CheckpointError(
+            f"{file.name} contains pickled Python objects{what} besides tensors. E4S Studio does"
+            " not unpickle them, because that can run arbitrary code. If you trust the file,"
+            " convert it once with: e4s-studio convert-checkpoint --trust-pickle"
+            f" {file.name} converted.pt"
+        ) from error
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as error:
+        raise CheckpointError(
+            f"{file.name} is not a readable PyTorch checkpoint (truncated or corrupt?): {error}"
+        ) from error
+
+
+def _interpret(payload, file: Path):
+    if not isinstance(payload, dict):
+        raise CheckpointError(f"{file.name} holds a {type(payload).__name__}, not a model checkpoint.")
+    if payload.get("format") == OUR_FORMAT:
+        return _interpret_ours(payload, file)
+    if "state_dict" in payload:
+        return _interpret_authors(payload, file)
+    if any(str(k).startswith(("encoder.", "G.", "module.")) for k in payload):
+        raise CheckpointError(
+            f"{file.name} is a bare state dict; it lacks latent_avg, which the model needs."
+            " Use the full training checkpoint (e.g. iteration_300000.pt)."
+        )
+    keys = ", ".join(sorted(map(str, payload))[:8])
+    raise CheckpointError(f"{file.name} is not an E4S model: it has no state_dict (keys: {keys}).")
+
+
+def _interpret_ours(payload, file: Path):
+    version = payload.get("format_version")
+    if version != OUR_FORMAT_VERSION:
+        raise CheckpointError(
+            f"{file.name} is format version {version}; this E4S Studio reads version"
+            f" {OUR_FORMAT_VERSION}. Update E4S Studio or re-export the model."
+        )
+    for key in ("config", "state_dict", "latent_avg"):
+        if key not in payload:
+            raise CheckpointError(f"{file.name} is incomplete: it has no '{key}' entry.")
+    try:
+        config = RGIConfig.from_dict(payload["config"])
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{file.name} has an invalid model config: {error}") from error
+    metadata = payload.get("metadata") or {}
+    return config, payload["state_dict"], payload["latent_avg"], OUR_FORMAT, metadata
+
+
+def _interpret_authors(payload, file: Path):
+    if "latent_avg" not in payload:
+        raise CheckpointError(f"{file.name} has a state_dict but no latent_avg, which the model needs.")
+    # DDP saved every key as "module.<name>"; only the first occurrence is a wrapper prefix.
+    state = {
+        (k[len("module.") :] if k.startswith("module.") else k): v for k, v in payload["state_dict"].items()
+    }
+    config = infer_authors_config(state, file)
+    return config, state, payload["latent_avg"], "authors", {}
+
+
+def infer_authors_config(state: dict, file: Path) -> RGIConfig:
+    """Sizes of an authors'-layout network, read from its tensor shapes."""
+    try:
+        first_mlp = state["MLPs.0.mlp.0.weight"]
+        style_dim = first_mlp.shape[0]
+        noise_maps = sum(1 for k in state if k.startswith("G.noises.noise_"))
+        out_size = 2 ** ((noise_maps + 3) // 2)
+        log_size = (noise_maps + 3) // 2
+        channels = [state["G.input.input"].shape[1]]
+        channels += [state[f"G.convs.{2 * j}.conv.weight"].shape[1] for j in range(log_size - 2)]
+        starts = [0, 3, 7, 21]
+        widths = [state["encoder.input_layer.0.weight"].shape[0]]
+        widths += [state[f"encoder.body.{u}.res_layer.1.weight"].shape[0] for u in starts]
+        return RGIConfig(
+            num_regions=sum(1 for k in state if re.fullmatch(r"MLPs\.\d+\.mlp\.0\.weight", k)),
+            out_size=out_size,
+            style_dim=style_dim,
+            mapping_layers=sum(1 for k in state if re.fullmatch(r"G\.style\.\d+\.weight", k)),
+            generator_channels=tuple(channels),
+            regional_layers=state["MLPs.0.mlp.2.weight"].shape[0] // style_dim,
+            encoder_widths=tuple(widths),
+            encoder_units=AUTHORS_ENCODER_UNITS,
+        )
+    except KeyError as error:
+        raise CheckpointError(
+            f"{file.name} is not an E4S RGI checkpoint: tensor {error.args[0]} is missing."
+        ) from error
+    except (ValueError, AttributeError, IndexError) as error:
+        raise CheckpointError(f"{file.name} has an RGI layout this version cannot read: {error}") from error
+
+
+def _assemble(config: RGIConfig, state: dict, latent_avg, file: Path) -> RGINetwork:
+    with torch.device("meta"):
+        network = RGINetwork(config)
+    expected = network.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} tensors missing ({_few(missing)})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected tensors ({_few(unexpected)})")
+        raise CheckpointError(
+            f"{file.name} does not match the E4S network: {'; '.join(parts)}."
+            " The file may be partial or from a different model."
+        )
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor) or tuple(value.shape) != tuple(expected[key].shape):
+            got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise CheckpointError(
+                f"{file.name}: tensor {key} has shape {got}, expected {tuple(expected[key].shape)}."
+            )
+    rows, dim = config.num_w_layers, config.style_dim
+    if not isinstance(latent_avg, torch.Tensor) or tuple(latent_avg.shape) not in ((rows, dim), (dim,)):
+        got = tuple(latent_avg.shape) if isinstance(latent_avg, torch.Tensor) else type(latent_avg).__name__
+        raise CheckpointError(f"{file.name}: latent_avg has shape {got}, expected ({rows}, {dim}).")
+    network.load_state_dict({k: v.float() for k, v in state.items()}, strict=True, assign=True)
+    network.latent_avg = latent_avg.float().expand(rows, dim).clone()
+    return network
+
+
+def _few(names: list[str], limit: int = 4) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (", …" if len(names) > limit else "")

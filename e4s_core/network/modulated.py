@@ -1,0 +1,133 @@
+"""StyleGAN2's modulated convolution, plain and per region.
+
+A region-masked layer (E4S) computes, for every region r, the modulated
+convolution of the whole input with region r's style, multiplies it by r's
+mask at the output resolution and sums. ``forward_masked_loop`` does exactly
+that and is the test oracle. ``forward_regional`` computes the same function
+at about the cost of one plain convolution (see ``regional.py``).
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .layers import Blur, EqualLinear
+from .regional import RegionLayout, gather_per_pixel, upsampling_window_kernels
+
+DEMOD_EPS = 1e-8
+
+
+class ModulatedConv2d(nn.Module):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        style_dim: int,
+        demodulate: bool = True,
+        upsample: bool = False,
+        blur_taps=(1, 3, 3, 1),
+    ):
+        super().__init__()
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = kernel_size
+        self.demodulate = demodulate
+        self.upsample = upsample
+        self.scale = 1 / math.sqrt(in_channels * kernel_size**2)
+        self.padding = kernel_size // 2
+        self.weight = nn.Parameter(torch.randn(1, out_channels, in_channels, kernel_size, kernel_size))
+        self.modulation = EqualLinear(style_dim, in_channels, bias_init=1.0)
+        if upsample:
+            surplus = (len(blur_taps) - 2) - (kernel_size - 1)
+            self.blur = Blur(blur_taps, pad=((surplus + 1) // 2 + 1, surplus // 2 + 1), upsample_factor=2)
+
+    # -- plain StyleGAN2 layer: one style per image ------------------------------------------
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """x [B, Cin, H, W], w [B, style_dim] -> [B, Cout, H', W']."""
+        batch, _, height, width = x.shape
+        style = self.modulation(w).view(batch, 1, self.in_channels, 1, 1)
+        weight = self.scale * self.weight * style  # [B, Cout, Cin, k, k]
+        if self.demodulate:
+            demod = torch.rsqrt(weight.pow(2).sum([2, 3, 4]) + DEMOD_EPS)
+            weight = weight * demod.view(batch, self.out_channels, 1, 1, 1)
+        x = x.reshape(1, batch * self.in_channels, height, width)
+        k = self.kernel_size
+        if self.upsample:
+            weight = weight.transpose(1, 2).reshape(batch * self.in_channels, self.out_channels, k, k)
+            out = F.conv_transpose2d(x, weight, padding=0, stride=2, groups=batch)
+            out = self.blur(out.view(batch, self.out_channels, *out.shape[2:]))
+        else:
+            weight = weight.reshape(batch * self.out_channels, self.in_channels, k, k)
+            out = F.conv2d(x, weight, padding=self.padding, groups=batch)
+            out = out.view(batch, self.out_channels, *out.shape[2:])
+        return out
+
+    # -- reference: the authors' per-region loop ---------------------------------------------
+    def forward_masked_loop(
+        self, x: torch.Tensor, w_regions: torch.Tensor, masks: torch.Tensor
+    ) -> torch.Tensor:
+        """w_regions [B, R, style_dim], masks [B, R, H', W'] (one-hot at the output size)."""
+        out = None
+        for region in range(w_regions.shape[1]):
+            term = self.forward(x, w_regions[:, region]) * masks[:, region : region + 1]
+            out = term if out is None else out + term
+        return out
+
+    # -- fast path: each output pixel only with its own region's style ----------------------
+    def region_styles(self, w_regions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Input scales [B, R, Cin] and output demodulation [B, R, Cout] (None without demod)."""
+        styles = self.modulation(w_regions)
+        if not self.demodulate:
+            return styles, None
+        weight_sq = (self.weight[0] * self.scale).pow(2).sum([2, 3])  # [Cout, Cin]
+        demod = torch.rsqrt(styles.pow(2) @ weight_sq.t() + DEMOD_EPS)
+        return styles, demod
+
+    def forward_regional(
+        self, x: torch.Tensor, w_regions: torch.Tensor, layout: RegionLayout
+    ) -> torch.Tensor:
+        """Same function as ``forward_masked_loop`` for the hard partition in ``layout``.
+
+        Modulation scales the input channels and demodulation the output channels,
+        so a pixel whose whole receptive field lies in its own region is one plain
+        convolution of the per-pixel-scaled input. Only pixels whose receptive
+        field crosses a region border are recomputed explicitly, batched.
+        """
+        height = x.shape[-1]
+        up = 2 if self.upsample else 1
+        styles, demod = self.region_styles(w_regions)
+        weight = self.weight[0] * self.scale  # [Cout, Cin, k, k]
+        x_scaled = x * gather_per_pixel(styles, layout.labels(height))
+        if self.upsample:
+            out = self.blur(F.conv_transpose2d(x_scaled, weight.transpose(0, 1), stride=2))
+        else:
+            out = F.conv2d(x_scaled, weight, padding=self.padding)
+        if demod is not None:
+            out = out * gather_per_pixel(demod, layout.labels(height * up))
+        if self.kernel_size > 1:
+            self._recompute_border_pixels(out, x, styles, demod, weight, layout, up)
+        return out
+
+    def _recompute_border_pixels(self, out, x, styles, demod, weight, layout, up) -> None:
+        border = layout.border_sites(x.shape[-1] * up, up, self.kernel_size)
+        if border.count == 0:
+            return
+        channels = self.in_channels
+        padded = F.pad(x, (self.padding,) * 4)
+        flat = padded.transpose(0, 1).reshape(channels, -1)  # [Cin, B * padded pixels]
+        windows = flat[:, border.window_index.reshape(-1)].view(channels, border.count, -1)
+        windows = windows.permute(1, 0, 2) * styles[border.batch, border.region][:, :, None]
+        windows = windows.reshape(border.count, -1)  # [N, Cin * window]
+        if up == 1:
+            values = windows @ weight.reshape(self.out_channels, -1).t()
+        else:
+            phase_kernels = upsampling_window_kernels(weight, self.blur.kernel)
+            values = windows.new_empty(border.count, self.out_channels)
+            for phase, members in border.phase_groups:
+                values[members] = windows[members] @ phase_kernels[phase].t()
+        if demod is not None:
+            values = values * demod[border.batch, border.region]
+        out.permute(0, 2, 3, 1)[border.batch, border.y, border.x] = values.to(out.dtype)
