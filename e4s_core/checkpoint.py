@@ -20,6 +20,7 @@ from .device import resolve_device
 from .errors import CheckpointError
 from .model import E4SModel, ModelInfo
 from .network import RGIConfig, RGINetwork
+from .runtime import tune_cpu_allocator
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def load_model(
     config, state, latent_avg, file_format, metadata = _interpret(payload, file)
     network = _assemble(config, state, latent_avg, file)
     network.to(device=target, dtype=PRECISIONS[precision])
+    if target.type == "cpu":
+        tune_cpu_allocator()
     name = metadata.get("name") or file.stem
     return E4SModel(network, ModelInfo(name, str(file), file_format, metadata))
 

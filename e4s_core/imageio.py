@@ -31,10 +31,7 @@ def read_labels(path: str | os.PathLike, label_format: str = "e4s") -> np.ndarra
         raise InputError(f"label format must be one of {LABEL_FORMATS}, got {label_format!r}")
     try:
         with Image.open(path) as image:
-            if label_format == "color":
-                array = np.asarray(image.convert("RGB"))
-            else:
-                array = np.asarray(image)
+            array = np.asarray(image.convert("RGB") if label_format == "color" else image)
     except FileNotFoundError as error:
         raise InputError(f"Label map not found: {path}") from error
     except (UnidentifiedImageError, OSError, SyntaxError) as error:

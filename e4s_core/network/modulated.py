@@ -43,6 +43,7 @@ class ModulatedConv2d(nn.Module):
         if upsample:
             surplus = (len(blur_taps) - 2) - (kernel_size - 1)
             self.blur = Blur(blur_taps, pad=((surplus + 1) // 2 + 1, surplus // 2 + 1), upsample_factor=2)
+        self._derived: dict[str, tuple[tuple, torch.Tensor]] = {}
 
     # -- plain StyleGAN2 layer: one style per image ------------------------------------------
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -82,8 +83,8 @@ class ModulatedConv2d(nn.Module):
         styles = self.modulation(w_regions)
         if not self.demodulate:
             return styles, None
-        weight_sq = (self.weight[0] * self.scale).pow(2).sum([2, 3])  # [Cout, Cin]
-        demod = torch.rsqrt(styles.pow(2) @ weight_sq.t() + DEMOD_EPS)
+        weight_sq = self._derived_weight("squares", lambda: self.scaled_weight().pow(2).sum([2, 3]).t())
+        demod = torch.rsqrt(styles.pow(2) @ weight_sq + DEMOD_EPS)
         return styles, demod
 
     def forward_regional(
@@ -99,35 +100,72 @@ class ModulatedConv2d(nn.Module):
         height = x.shape[-1]
         up = 2 if self.upsample else 1
         styles, demod = self.region_styles(w_regions)
-        weight = self.weight[0] * self.scale  # [Cout, Cin, k, k]
+        weight = self._derived_weight("scaled", self.scaled_weight)  # [Cout, Cin, k, k]
         x_scaled = x * gather_per_pixel(styles, layout.labels(height))
         if self.upsample:
-            out = self.blur(F.conv_transpose2d(x_scaled, weight.transpose(0, 1), stride=2))
+            weight_t = self._derived_weight("transposed", lambda: weight.transpose(0, 1).contiguous())
+            out = self.blur(F.conv_transpose2d(x_scaled, weight_t, stride=2))
         else:
             out = F.conv2d(x_scaled, weight, padding=self.padding)
         if demod is not None:
-            out = out * gather_per_pixel(demod, layout.labels(height * up))
+            out.mul_(gather_per_pixel(demod, layout.labels(height * up)))
         if self.kernel_size > 1:
-            self._recompute_border_pixels(out, x, styles, demod, weight, layout, up)
+            self._correct_border_pixels(out, x, styles, demod, weight, layout, up)
         return out
 
-    def _recompute_border_pixels(self, out, x, styles, demod, weight, layout, up) -> None:
+    def scaled_weight(self) -> torch.Tensor:
+        return self.weight[0] * self.scale
+
+    def _derived_weight(self, name: str, build) -> torch.Tensor:
+        """A weight rearrangement, rebuilt only when the weight changes (or is being trained)."""
+        if torch.is_grad_enabled() and self.weight.requires_grad:
+            return build()
+        w = self.weight
+        key = (w._version, w.data_ptr(), w.dtype, w.device)
+        cached = self._derived.get(name)
+        if cached is None or cached[0] != key:
+            cached = (key, build())
+            self._derived[name] = cached
+        return cached[1]
+
+    def _correct_border_pixels(self, out, x, styles, demod, weight, layout, up) -> None:
+        """Fix pixels that read taps from other regions: out += d_r * W_tap (s_r - s_n) x_n.
+
+        The plain convolution gave every tap its own pixel's style s_n; the exact layer
+        uses the output pixel's style s_r. Only mismatched taps differ, so the fix costs
+        a few taps per border pixel instead of a full window.
+        """
         border = layout.border_sites(x.shape[-1] * up, up, self.kernel_size)
         if border.count == 0:
             return
-        channels = self.in_channels
-        padded = F.pad(x, (self.padding,) * 4)
-        flat = padded.transpose(0, 1).reshape(channels, -1)  # [Cin, B * padded pixels]
-        windows = flat[:, border.window_index.reshape(-1)].view(channels, border.count, -1)
-        windows = windows.permute(1, 0, 2) * styles[border.batch, border.region][:, :, None]
-        windows = windows.reshape(border.count, -1)  # [N, Cin * window]
-        if up == 1:
-            values = windows @ weight.reshape(self.out_channels, -1).t()
-        else:
-            phase_kernels = upsampling_window_kernels(weight, self.blur.kernel)
-            values = windows.new_empty(border.count, self.out_channels)
-            for phase, members in border.phase_groups:
-                values[members] = windows[members] @ phase_kernels[phase].t()
+        channels, batch = self.in_channels, x.shape[0]
+        # Channel-major gathers and scatters: each channel is one contiguous row of pixels.
+        pixels = x.view(channels, -1) if batch == 1 else x.transpose(0, 1).reshape(channels, -1)
+        style_gap = (styles[:, :, None, :] - styles[:, None, :, :]).reshape(-1, channels).t()
+        tap_weights = self._derived_weight("tap_weights", lambda: self._tap_weights(weight))
+        scaled = pixels.index_select(1, border.pair_source_row)  # [Cin, M]
+        scaled.mul_(style_gap.index_select(1, border.pair_gap_row))  # times s_r - s_n
+        contributions = scaled.new_empty(self.out_channels, scaled.shape[1])
+        for tap, start, end in border.tap_slices:
+            torch.mm(tap_weights[tap], scaled[:, start:end], out=contributions[:, start:end])
+        correction = out.new_zeros(self.out_channels, border.count)
+        correction.index_add_(1, border.pair_pixel, contributions)
         if demod is not None:
-            values = values * demod[border.batch, border.region]
-        out.permute(0, 2, 3, 1)[border.batch, border.y, border.x] = values.to(out.dtype)
+            correction.mul_(demod[border.batch, border.region].t())
+        for image, start, end in border.batch_runs:
+            out[image].view(self.out_channels, -1).index_add_(
+                1, border.position[start:end], correction[:, start:end]
+            )
+
+    def _tap_weights(self, weight: torch.Tensor) -> torch.Tensor:
+        """[taps, Cout, Cin]; for upsampling, one 3x3 window kernel per subpixel phase."""
+        if self.upsample:
+            weight = upsampling_window_kernels(weight, self.blur.kernel)  # [4, Cout, Cin, 3, 3]
+        return (
+            weight.reshape(
+                -1, self.out_channels, self.in_channels, 9 if self.upsample else self.kernel_size**2
+            )
+            .permute(0, 3, 1, 2)
+            .reshape(-1, self.out_channels, self.in_channels)
+            .contiguous()
+        )

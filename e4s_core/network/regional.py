@@ -33,14 +33,21 @@ def gather_per_pixel(values: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
 
 @dataclass(frozen=True)
 class BorderSites:
-    """Output pixels [N] of one layer geometry whose receptive field crosses a region border."""
+    """Output pixels [N] of one layer geometry whose receptive field crosses a region border,
+    and the M (pixel, tap) pairs where a tap reads an input pixel of another region.
 
-    batch: torch.Tensor
-    y: torch.Tensor
-    x: torch.Tensor
-    region: torch.Tensor
-    window_index: torch.Tensor  # [N, window] flat indices into the padded input of all images
-    phase_groups: tuple[tuple[int, torch.Tensor], ...]  # (subpixel phase, member rows), upsampling
+    Pairs are sorted by tap; ``tap_slices`` gives (tap, start, end) runs, so each tap's
+    pairs are one contiguous block for a single matrix product.
+    """
+
+    batch: torch.Tensor  # [N], sorted
+    position: torch.Tensor  # [N] y * size + x
+    region: torch.Tensor  # [N]
+    batch_runs: tuple[tuple[int, int, int], ...]  # (image, start, end) runs of the N pixels
+    pair_pixel: torch.Tensor  # [M] row in the N border pixels
+    pair_source_row: torch.Tensor  # [M] flat (batch, y, x) of the input pixel the tap reads
+    pair_gap_row: torch.Tensor  # [M] flat (batch, own region, source region)
+    tap_slices: tuple[tuple[int, int, int], ...]
 
     @property
     def count(self) -> int:
@@ -94,36 +101,54 @@ class RegionLayout:
         labels_in = self.labels(out_size // up)
         in_size = labels_in.shape[-1]
         padded = F.pad(labels_in, (pad,) * 4, value=OUTSIDE)
-        crosses = torch.zeros_like(labels_out, dtype=torch.bool)
+        grid = torch.arange(out_size, device=self.device)
+        # Per tap: does output pixel q read an input pixel of another region through it?
+        tap_mismatch = []
         for dy in range(window):
             for dx in range(window):
                 neighbour = padded[:, dy : dy + in_size, dx : dx + in_size]
                 if up > 1:
                     neighbour = neighbour.repeat_interleave(up, 1).repeat_interleave(up, 2)
-                crosses |= (neighbour != labels_out) & (neighbour != OUTSIDE)
+                tap_mismatch.append(((neighbour != labels_out) & (neighbour != OUTSIDE), neighbour))
+        crosses = torch.stack([m for m, _ in tap_mismatch]).any(0)
         batch_idx, y, x = crosses.nonzero(as_tuple=True)
-        padded_side = in_size + 2 * pad
-        offsets = torch.arange(window, device=self.device)
-        offsets = (offsets[:, None] * padded_side + offsets[None, :]).reshape(-1)
-        corner = batch_idx * padded_side**2 + (y // up) * padded_side + (x // up)
-        groups: tuple[tuple[int, torch.Tensor], ...] = ()
-        if up > 1:
-            phase = (y % 2) * 2 + (x % 2)
-            groups = tuple(
-                (p, members) for p in range(4) if (members := (phase == p).nonzero().squeeze(1)).numel() > 0
-            )
+        pixel_of = torch.full_like(labels_out, -1)
+        pixel_of[batch_idx, y, x] = torch.arange(batch_idx.numel(), device=self.device)
+        phases = (grid[:, None] % 2) * 2 + grid[None, :] % 2 if up > 1 else None
+        pair_pixel, pair_source, pair_gap, slices, start = [], [], [], [], 0
+        for tap, (mismatch, neighbour) in enumerate(tap_mismatch):
+            dy, dx = divmod(tap, window)
+            for phase in range(4 if up > 1 else 1):
+                selected = mismatch & (phases == phase) if phases is not None else mismatch
+                b, qy, qx = selected.nonzero(as_tuple=True)
+                if b.numel() == 0:
+                    continue
+                source_y, source_x = qy // up + dy - pad, qx // up + dx - pad
+                pair_pixel.append(pixel_of[b, qy, qx])
+                pair_source.append((b * in_size + source_y) * in_size + source_x)
+                own, source = labels_out[b, qy, qx], neighbour[b, qy, qx]
+                pair_gap.append((b * self.num_regions + own) * self.num_regions + source)
+                slices.append((phase * window * window + tap, start, start + b.numel()))
+                start += b.numel()
+        empty = torch.zeros(0, dtype=torch.long, device=self.device)
+        counts = torch.bincount(batch_idx, minlength=labels_out.shape[0]).tolist()
+        ends = [sum(counts[: i + 1]) for i in range(len(counts))]
         return BorderSites(
             batch=batch_idx,
-            y=y,
-            x=x,
+            position=y * out_size + x,
             region=labels_out[batch_idx, y, x],
-            window_index=corner[:, None] + offsets[None, :],
-            phase_groups=groups,
+            batch_runs=tuple(
+                (i, end - n, end) for i, (n, end) in enumerate(zip(counts, ends, strict=True)) if n
+            ),
+            pair_pixel=torch.cat(pair_pixel) if pair_pixel else empty,
+            pair_source_row=torch.cat(pair_source) if pair_source else empty,
+            pair_gap_row=torch.cat(pair_gap) if pair_gap else empty,
+            tap_slices=tuple(slices),
         )
 
 
 def upsampling_window_kernels(weight: torch.Tensor, blur_kernel: torch.Tensor) -> torch.Tensor:
-    """[4, Cout, Cin * 9]: the 2x transposed conv + blur as one 3x3 kernel per subpixel phase.
+    """[4, Cout, Cin, 3, 3]: the 2x transposed conv + blur as one 3x3 kernel per subpixel phase.
 
     weight [Cout, Cin, 3, 3] (scaled, unmodulated); blur_kernel [4, 4] as applied by
     ``upfirdn2d`` with padding (1, 1). Output pixel q = 2a + p takes input a - 1 + d
@@ -140,4 +165,4 @@ def upsampling_window_kernels(weight: torch.Tensor, blur_kernel: torch.Tensor) -
     flipped = torch.flip(blur_kernel, (0, 1)).to(weight.dtype)
     combine = torch.einsum("ab,pdak,qebl->pqdekl", flipped, select, select)
     kernels = torch.einsum("pqdekl,oikl->pqoide", combine, weight)
-    return kernels.reshape(4, weight.shape[0], -1)
+    return kernels.reshape(4, *weight.shape)
