@@ -17,7 +17,6 @@ import torch
 
 from e4s_core import E4SModel, ModelInfo, resolve_device
 from e4s_core.network import RGIConfig, RGINetwork
-from e4s_core.network.config import stylegan2_channels
 from e4s_core.network.regional import RegionLayout
 from e4s_core.runtime import tune_cpu_allocator
 from e4s_core.synthetic_layout import ellipse_face_labels
@@ -96,10 +95,8 @@ def main() -> None:
         )
     print(f"fast/plain at {full}: {results['fast', full] / results['plain', full]:.3f}")
     print(f"fast/plain at {preview}: {results['fast', preview] / results['plain', preview]:.3f}")
-    print(
-        f"preview share: the {preview} px preview costs {results['fast', preview] / results['fast', full]:.0%}"
-        f" of the full {full} px render"
-    )
+    share = results["fast", preview] / results["fast", full]
+    print(f"preview share: the {preview} px preview costs {share:.0%} of the full {full} px render")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ class RGIConfig:
             )
         if len(self.encoder_widths) != len(self.encoder_units) + 1 or len(self.encoder_units) < 3:
             raise ValueError("encoder_widths needs the stem width plus one width per stage (>= 3)")
+        if min(self.encoder_widths[1:]) < 16:
+            raise ValueError("encoder stage widths must be >= 16 (squeeze-excite divides by 16)")
         if not 1 <= self.regional_layers <= self.num_w_layers:
             raise ValueError(f"regional_layers must be in 1..{self.num_w_layers}")
 

@@ -144,14 +144,14 @@ class ModulatedConv2d(nn.Module):
         style_gap = (styles[:, :, None, :] - styles[:, None, :, :]).reshape(-1, channels).t()
         tap_weights = self._derived_weight("tap_weights", lambda: self._tap_weights(weight))
         scaled = pixels.index_select(1, border.pair_source_row)  # [Cin, M]
-        scaled.mul_(style_gap.index_select(1, border.pair_gap_row))  # times s_r - s_n
-        contributions = scaled.new_empty(self.out_channels, scaled.shape[1])
-        for tap, start, end in border.tap_slices:
-            torch.mm(tap_weights[tap], scaled[:, start:end], out=contributions[:, start:end])
+        scaled = scaled * style_gap.index_select(1, border.pair_gap_row)  # times s_r - s_n
+        contributions = torch.cat(
+            [tap_weights[tap] @ scaled[:, start:end] for tap, start, end in border.tap_slices], dim=1
+        )
         correction = out.new_zeros(self.out_channels, border.count)
-        correction.index_add_(1, border.pair_pixel, contributions)
+        correction = correction.index_add(1, border.pair_pixel, contributions)
         if demod is not None:
-            correction.mul_(demod[border.batch, border.region].t())
+            correction = correction * demod[border.batch, border.region].t()
         for image, start, end in border.batch_runs:
             out[image].view(self.out_channels, -1).index_add_(
                 1, border.position[start:end], correction[:, start:end]

@@ -1,0 +1,47 @@
+"""Shared fixtures: tiny RGI configurations with random weights (fast on any CPU)."""
+
+import os
+
+import pytest
+import torch
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from e4s_core import E4SModel, ModelInfo  # noqa: E402
+from e4s_core.network import RGIConfig, RGINetwork  # noqa: E402
+
+
+def tiny_config(**overrides) -> RGIConfig:
+    """A 64 px network with the authors' structure at toy widths."""
+    values = dict(
+        out_size=64,
+        style_dim=32,
+        mapping_layers=2,
+        generator_channels=(32, 32, 32, 16, 8),
+        regional_layers=9,
+        encoder_input_size=64,
+        encoder_widths=(16, 16, 32, 32, 32),
+        encoder_units=(1, 1, 2, 1),
+    )
+    values.update(overrides)
+    return RGIConfig(**values)
+
+
+def random_network(config: RGIConfig, seed: int = 0) -> RGINetwork:
+    torch.manual_seed(seed)
+    network = RGINetwork(config)
+    network.latent_avg.normal_(0, 0.5)
+    with torch.no_grad():
+        for name, parameter in network.named_parameters():
+            if name.endswith("noise.weight"):  # zero at init; a trained model uses its noise
+                parameter.fill_(0.1)
+    return network
+
+
+def random_model(config: RGIConfig | None = None, seed: int = 0) -> E4SModel:
+    return E4SModel(random_network(config or tiny_config(), seed), ModelInfo("random", "", "memory"))
+
+
+@pytest.fixture
+def tiny_model() -> E4SModel:
+    return random_model()
