@@ -44,6 +44,7 @@ def info(args) -> int:
 
 
 def reconstruct(args) -> int:
+    imageio.check_writable_image_path(args.output)
     model = _load(args)
     rgb = imageio.read_rgb(args.image)
     labels = imageio.read_labels(args.labels, args.labels_format)

@@ -9,8 +9,6 @@ import logging
 import os
 import pickle
 import re
-import tempfile
-import zipfile
 from pathlib import Path
 
 import torch
@@ -18,6 +16,7 @@ import torch
 from . import paths
 from .device import resolve_device
 from .errors import CheckpointError
+from .files import atomic_write
 from .model import E4SModel, ModelInfo
 from .network import RGIConfig, RGINetwork
 from .runtime import tune_cpu_allocator
@@ -67,15 +66,7 @@ def save_model(network: RGINetwork, path: str | os.PathLike, metadata: dict | No
         "metadata": dict(metadata or {}),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        torch.save(payload, temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda temp: torch.save(payload, temp))
 
 
 def convert_checkpoint(source, destination, trust_pickle: bool = False) -> Path:
@@ -128,6 +119,8 @@ def _read(file: Path):
             return torch.load(file, map_location="cpu", weights_only=True)  # legacy non-zip file
     except pickle.UnpicklingError as error:
         found = re.search(r"GLOBAL ([\w.]+)", str(error))
+        if not found and "Unsupported global" not in str(error):
+            raise CheckpointError(f"{file.name} is not a readable PyTorch checkpoint: {error}") from error
         what = f" ({found.group(1)})" if found else ""
         raise CheckpointError(
             f"{file.name} contains pickled Python objects{what} besides tensors. E4S Studio does"
@@ -135,7 +128,7 @@ def _read(file: Path):
             " convert it once with: e4s-studio convert-checkpoint --trust-pickle"
             f" {file.name} converted.pt"
         ) from error
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as error:
+    except Exception as error:  # torch reports damaged files with many exception types
         raise CheckpointError(
             f"{file.name} is not a readable PyTorch checkpoint (truncated or corrupt?): {error}"
         ) from error
@@ -172,12 +165,18 @@ def _interpret_ours(payload, file: Path):
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{file.name} has an invalid model config: {error}") from error
     metadata = payload.get("metadata") or {}
+    if not isinstance(metadata, dict) or not isinstance(payload["state_dict"], dict):
+        raise CheckpointError(f"{file.name} is damaged: its metadata or state_dict is not a dict.")
     return config, payload["state_dict"], payload["latent_avg"], OUR_FORMAT, metadata
 
 
 def _interpret_authors(payload, file: Path):
     if "latent_avg" not in payload:
         raise CheckpointError(f"{file.name} has a state_dict but no latent_avg, which the model needs.")
+    if not isinstance(payload["state_dict"], dict):
+        raise CheckpointError(
+            f"{file.name}: state_dict is a {type(payload['state_dict']).__name__}, not a dict."
+        )
     # DDP saved every key as "module.<name>"; only the first occurrence is a wrapper prefix.
     state = {
         (k[len("module.") :] if k.startswith("module.") else k): v for k, v in payload["state_dict"].items()

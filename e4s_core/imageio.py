@@ -1,7 +1,6 @@
 """Image and label-map files <-> the tensors the network takes. Writes are atomic."""
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import regions
 from .errors import InputError
+from .files import atomic_write
 
 LABEL_FORMATS = ("e4s", "celebamask-hq", "bisenet", "color")
 
@@ -64,16 +64,23 @@ def tensor_to_image(image: torch.Tensor) -> np.ndarray:
     return scaled.to(torch.uint8).permute(1, 2, 0).numpy()
 
 
-def write_image(array: np.ndarray, path: str | os.PathLike) -> Path:
-    """Write an image with a temp file + rename, so a failure leaves no half-written file."""
+def check_writable_image_path(path: str | os.PathLike) -> Path:
+    """Fail early, before any work, if ``path`` cannot take an image."""
     path = Path(path)
-    suffix = path.suffix.lower() or ".png"
-    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent or ".")
-    os.close(handle)
-    try:
-        Image.fromarray(array).save(temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    if path.suffix.lower() not in Image.registered_extensions():
+        raise InputError(f"Cannot write {path.name}: unknown image type; use .png or .jpg.")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"Cannot write {path.name}: folder {folder} does not exist.")
     return path
+
+
+def write_image(array: np.ndarray, path: str | os.PathLike) -> Path:
+    """Write an image atomically (temp file + rename): a failure leaves no half-written file."""
+    path = check_writable_image_path(path)
+    image = Image.fromarray(array)
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        return atomic_write(path, lambda temp: image.save(temp, format="JPEG", quality=95))
+    return atomic_write(
+        path, lambda temp: image.save(temp, format=Image.registered_extensions()[path.suffix.lower()])
+    )

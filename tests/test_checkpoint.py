@@ -1,6 +1,7 @@
 """Model files: good ones load exactly, every bad one fails with a CheckpointError that says why."""
 
 import argparse
+import os
 import random
 from pathlib import Path
 
@@ -130,11 +131,6 @@ def test_folder_is_reported_as_a_folder(tmp_path):
         load_model(tmp_path / "model.pt", device="cpu")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checkpoint._read: garbage bytes raise UnpicklingError/KeyError on the legacy"
-    " path and are reported as 'pickled Python objects' or escape as KeyError",
-)
 @pytest.mark.parametrize(
     "content",
     [random.Random(0).randbytes(4096), b"hello, this is not a model\n"],
@@ -270,3 +266,12 @@ def test_unknown_precision_is_refused(tmp_path):
     file = save_model(random_network(tiny_config()), tmp_path / "tiny.pt")
     with pytest.raises(CheckpointError, match="precision"):
         load_model(file, device="cpu", precision="int8")
+
+
+def test_saved_model_gets_ordinary_file_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        file = save_model(random_network(tiny_config()), tmp_path / "tiny.pt")
+    finally:
+        os.umask(previous)
+    assert file.stat().st_mode & 0o777 == 0o644

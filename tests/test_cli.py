@@ -100,6 +100,17 @@ def test_reconstruct_refuses_label_outside_the_12_regions(tmp_path, tiny_file, f
     assert not output.exists()
 
 
+@pytest.mark.parametrize("output", ["missing_folder/out.png", "out.xyz"])
+def test_reconstruct_rejects_an_unwritable_output_before_working(tmp_path, tiny_file, face, capsys, output):
+    image, labels = face
+    argv = ["reconstruct", str(image), str(labels), "-o", str(tmp_path / output), "--model", str(tiny_file)]
+
+    assert main([*argv, "--device", "cpu"]) == 2
+
+    captured = capsys.readouterr()
+    assert captured.err.startswith("e4s-studio: Cannot write") and "loaded" not in captured.out
+
+
 def test_convert_checkpoint_rewrites_authors_file(tmp_path, capsys):
     network = random_network(tiny_config(encoder_units=(3, 4, 14, 3)))
     state = {"module." + k: v for k, v in network.state_dict().items()}
