@@ -138,6 +138,6 @@ def test_border_sites_are_only_pixels_next_to_another_region():
     labels = torch.zeros(1, 16, 16, dtype=torch.long)
     labels[:, :, 8:] = 1  # one vertical border between columns 7 and 8
     border = RegionLayout(labels, 2).border_sites(16, 1, 3)
-    columns = set((border.position % 16).tolist())
+    columns = set((border.output_row % 16).tolist())
     assert columns == {7, 8}
     assert border.count == 32

@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .layers import Blur, EqualLinear
+from .ops import is_channels_last
 from .regional import RegionLayout, gather_per_pixel, upsampling_window_kernels
 
 DEMOD_EPS = 1e-8
@@ -54,10 +55,12 @@ class ModulatedConv2d(nn.Module):
         if self.demodulate:
             demod = torch.rsqrt(weight.pow(2).sum([2, 3, 4]) + DEMOD_EPS)
             weight = weight * demod.view(batch, self.out_channels, 1, 1, 1)
+        layout = torch.channels_last if is_channels_last(x) else torch.contiguous_format
         x = x.reshape(1, batch * self.in_channels, height, width)
         k = self.kernel_size
         if self.upsample:
             weight = weight.transpose(1, 2).reshape(batch * self.in_channels, self.out_channels, k, k)
+            weight = weight.contiguous(memory_format=layout)  # oneDNN's fast path wants matching layouts
             out = F.conv_transpose2d(x, weight, padding=0, stride=2, groups=batch)
             out = self.blur(out.view(batch, self.out_channels, *out.shape[2:]))
         else:
@@ -97,6 +100,7 @@ class ModulatedConv2d(nn.Module):
         convolution of the per-pixel-scaled input. Only pixels whose receptive
         field crosses a region border are recomputed explicitly, batched.
         """
+        x = x.contiguous(memory_format=torch.channels_last)  # pixels as rows, for the border fix
         height = x.shape[-1]
         up = 2 if self.upsample else 1
         styles, demod = self.region_styles(w_regions)
@@ -138,34 +142,26 @@ class ModulatedConv2d(nn.Module):
         border = layout.border_sites(x.shape[-1] * up, up, self.kernel_size)
         if border.count == 0:
             return
-        channels, batch = self.in_channels, x.shape[0]
-        # Channel-major gathers and scatters: each channel is one contiguous row of pixels.
-        pixels = x.view(channels, -1) if batch == 1 else x.transpose(0, 1).reshape(channels, -1)
-        style_gap = (styles[:, :, None, :] - styles[:, None, :, :]).reshape(-1, channels).t()
+        channels = self.in_channels
+        pixels = x.permute(0, 2, 3, 1).reshape(-1, channels)  # [B * H * W, Cin], a view
+        style_gap = (styles[:, :, None, :] - styles[:, None, :, :]).reshape(-1, channels)  # s_r - s_n
         tap_weights = self._derived_weight("tap_weights", lambda: self._tap_weights(weight))
-        scaled = pixels.index_select(1, border.pair_source_row)  # [Cin, M]
-        scaled = scaled * style_gap.index_select(1, border.pair_gap_row)  # times s_r - s_n
+        scaled = pixels.index_select(0, border.pair_source_row)  # [M, Cin]
+        scaled = scaled * style_gap.index_select(0, border.pair_gap_row)
         contributions = torch.cat(
-            [tap_weights[tap] @ scaled[:, start:end] for tap, start, end in border.tap_slices], dim=1
+            [scaled[start:end] @ tap_weights[tap] for tap, start, end in border.tap_slices], dim=0
         )
-        correction = out.new_zeros(self.out_channels, border.count)
-        correction = correction.index_add(1, border.pair_pixel, contributions)
+        correction = out.new_zeros(border.count, self.out_channels).index_add(
+            0, border.pair_pixel, contributions
+        )
         if demod is not None:
-            correction = correction * demod[border.batch, border.region].t()
-        for image, start, end in border.batch_runs:
-            out[image].view(self.out_channels, -1).index_add_(
-                1, border.position[start:end], correction[:, start:end]
-            )
+            correction = correction * demod[border.batch, border.region]
+        rows = out.permute(0, 2, 3, 1).reshape(-1, self.out_channels)  # a view of channels-last out
+        rows.index_add_(0, border.output_row, correction)
 
     def _tap_weights(self, weight: torch.Tensor) -> torch.Tensor:
-        """[taps, Cout, Cin]; for upsampling, one 3x3 window kernel per subpixel phase."""
+        """[taps, Cin, Cout]; for upsampling, one 3x3 window kernel per subpixel phase."""
         if self.upsample:
             weight = upsampling_window_kernels(weight, self.blur.kernel)  # [4, Cout, Cin, 3, 3]
-        return (
-            weight.reshape(
-                -1, self.out_channels, self.in_channels, 9 if self.upsample else self.kernel_size**2
-            )
-            .permute(0, 3, 1, 2)
-            .reshape(-1, self.out_channels, self.in_channels)
-            .contiguous()
-        )
+        taps = weight.reshape(-1, self.out_channels, self.in_channels, weight.shape[-1] * weight.shape[-2])
+        return taps.permute(0, 3, 2, 1).reshape(-1, self.in_channels, self.out_channels).contiguous()

@@ -31,18 +31,38 @@ def upfirdn2d(
     """
     batch, channels, height, width = x.shape
     if up > 1:
-        spread = x.new_zeros(batch, channels, height * up, width * up)
+        layout = torch.channels_last if is_channels_last(x) else torch.contiguous_format
+        spread = x.new_zeros(batch, channels, height * up, width * up).contiguous(memory_format=layout)
         spread[:, :, ::up, ::up] = x
         x = spread
     pad0, pad1 = pad
+    taps = torch.flip(kernel, (0, 1)).to(x.dtype)[None, None]
+    weight = taps.expand(channels, 1, *kernel.shape)
+    if pad0 == pad1 >= 0:  # the convolution pads internally, without a padded copy
+        return F.conv2d(x, weight, stride=down, padding=pad0, groups=channels)
     x = F.pad(x, (max(pad0, 0), max(pad1, 0), max(pad0, 0), max(pad1, 0)))
     if pad0 < 0 or pad1 < 0:
         end_h = x.shape[2] - max(-pad1, 0)
         end_w = x.shape[3] - max(-pad1, 0)
         x = x[:, :, max(-pad0, 0) : end_h, max(-pad0, 0) : end_w]
-    taps = torch.flip(kernel, (0, 1)).to(x.dtype)[None, None]
-    weight = taps.expand(channels, 1, *kernel.shape)
     return F.conv2d(x, weight, stride=down, groups=channels)
+
+
+def is_channels_last(x: torch.Tensor) -> bool:
+    return x.ndim == 4 and x.shape[1] > 1 and x.is_contiguous(memory_format=torch.channels_last)
+
+
+def noise_bias_leaky_relu(
+    x: torch.Tensor, noise_weight: torch.Tensor, noise: torch.Tensor, bias: torch.Tensor
+) -> torch.Tensor:
+    """lrelu(x + noise_weight * noise + bias) * sqrt(2) in three passes over x instead of five.
+
+    The gain moves inside the activation (leaky ReLU is positively homogeneous).
+    """
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    out = torch.add(bias.view(shape) * LEAKY_GAIN, x, alpha=LEAKY_GAIN)
+    out.addcmul_(noise.to(out.dtype), noise_weight * LEAKY_GAIN)
+    return F.leaky_relu_(out, LEAKY_SLOPE)
 
 
 def fused_leaky_relu(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:

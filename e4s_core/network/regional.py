@@ -25,10 +25,11 @@ def resize_labels(labels: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def gather_per_pixel(values: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """values [B, R, C] looked up by labels [B, H, W] -> [B, C, H, W]."""
-    batch, _, channels = values.shape
-    index = labels.reshape(batch, 1, -1).expand(batch, channels, -1)
-    return torch.gather(values.transpose(1, 2), 2, index).view(batch, channels, *labels.shape[1:])
+    """values [B, R, C] looked up by labels [B, H, W] -> [B, C, H, W] in channels-last memory."""
+    batch, regions, channels = values.shape
+    offsets = torch.arange(batch, device=labels.device).view(batch, 1, 1) * regions
+    rows = F.embedding(labels + offsets, values.reshape(batch * regions, channels))  # [B, H, W, C]
+    return rows.permute(0, 3, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,9 @@ class BorderSites:
     pairs are one contiguous block for a single matrix product.
     """
 
-    batch: torch.Tensor  # [N], sorted
-    position: torch.Tensor  # [N] y * size + x
+    batch: torch.Tensor  # [N]
+    output_row: torch.Tensor  # [N] flat (batch, y, x) in the layer's output
     region: torch.Tensor  # [N]
-    batch_runs: tuple[tuple[int, int, int], ...]  # (image, start, end) runs of the N pixels
     pair_pixel: torch.Tensor  # [M] row in the N border pixels
     pair_source_row: torch.Tensor  # [M] flat (batch, y, x) of the input pixel the tap reads
     pair_gap_row: torch.Tensor  # [M] flat (batch, own region, source region)
@@ -131,15 +131,10 @@ class RegionLayout:
                 slices.append((phase * window * window + tap, start, start + b.numel()))
                 start += b.numel()
         empty = torch.zeros(0, dtype=torch.long, device=self.device)
-        counts = torch.bincount(batch_idx, minlength=labels_out.shape[0]).tolist()
-        ends = [sum(counts[: i + 1]) for i in range(len(counts))]
         return BorderSites(
             batch=batch_idx,
-            position=y * out_size + x,
+            output_row=(batch_idx * out_size + y) * out_size + x,
             region=labels_out[batch_idx, y, x],
-            batch_runs=tuple(
-                (i, end - n, end) for i, (n, end) in enumerate(zip(counts, ends, strict=True)) if n
-            ),
             pair_pixel=torch.cat(pair_pixel) if pair_pixel else empty,
             pair_source_row=torch.cat(pair_source) if pair_source else empty,
             pair_gap_row=torch.cat(pair_gap) if pair_gap else empty,
