@@ -53,7 +53,7 @@ def read_labels(path: str | os.PathLike, label_format: str = "e4s") -> np.ndarra
 
 def image_to_tensor(rgb: np.ndarray) -> torch.Tensor:
     """uint8 [H, W, 3] -> float32 [1, 3, H, W] in [-1, 1] (the authors' normalisation)."""
-    return (torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 255 - 0.5) / 0.5
+    return (torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 255 - 0.5) / 0.5
 
 
 def tensor_to_image(image: torch.Tensor) -> np.ndarray:
