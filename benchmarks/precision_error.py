@@ -75,10 +75,9 @@ def main() -> None:
     print(f"{model.describe()}, torch {torch.__version__}, golden {args.case}")
     print(f"{'output':<10}{'max abs':>10}{'mean abs':>11}{'PSNR dB':>9}")
     for name, ours in outputs.items():
-        diff = (ours.cpu() - references[name]).abs()
-        print(
-            f"{name:<10}{diff.max().item():>10.4f}{diff.mean().item():>11.5f}{psnr(ours.cpu(), references[name]):>9.1f}"
-        )
+        ours, reference = ours.cpu(), references[name]
+        diff = (ours - reference).abs()
+        print(f"{name:<10}{diff.max().item():>10.4f}{diff.mean().item():>11.5f}{psnr(ours, reference):>9.1f}")
     print(f"full render: {statistics.median(times[1:]):.3f} s (median of {args.repeats})")
 
 
