@@ -49,7 +49,7 @@ def main() -> None:
     meta = json.loads((folder / "meta.json").read_text())
     model = load_model(fill_checkpoint(int(meta["fill_seed"])), device=device, precision=precision)
     image = image_to_tensor(np.asarray(Image.open(folder / "input_1024.png").convert("RGB")))
-    labels = torch.from_numpy(np.asarray(Image.open(folder / "label_512.png"))).long()[None]
+    labels = torch.from_numpy(np.array(Image.open(folder / "label_512.png"))).long()[None]
     expected = {k: torch.from_numpy(v).float() for k, v in np.load(folder / "outputs.npz").items()}
     with torch.inference_mode():
         vectors = model.encode(image, labels)

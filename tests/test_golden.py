@@ -55,7 +55,7 @@ def case(request):
         path.unlink()
         model = load_model(fill_checkpoint(int(meta["fill_seed"])), device="cpu")
     image = image_to_tensor(np.asarray(Image.open(folder / "input_1024.png").convert("RGB")))
-    labels = torch.from_numpy(np.asarray(Image.open(folder / "label_512.png"))).long()[None]
+    labels = torch.from_numpy(np.array(Image.open(folder / "label_512.png"))).long()[None]
     expected = {k: torch.from_numpy(v) for k, v in np.load(folder / "outputs.npz").items()}
     with torch.inference_mode():
         vectors = model.encode(image, labels)
