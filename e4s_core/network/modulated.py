@@ -112,9 +112,9 @@ class ModulatedConv2d(nn.Module):
         else:
             out = F.conv2d(x_scaled, weight, padding=self.padding)
         if demod is not None:
-            out.mul_(gather_per_pixel(demod, layout.labels(height * up)))
+            out = out * gather_per_pixel(demod, layout.labels(height * up))
         if self.kernel_size > 1:
-            self._correct_border_pixels(out, x, styles, demod, weight, layout, up)
+            out = self._correct_border_pixels(out, x, styles, demod, weight, layout, up)
         return out
 
     def scaled_weight(self) -> torch.Tensor:
@@ -132,7 +132,7 @@ class ModulatedConv2d(nn.Module):
             self._derived[name] = cached
         return cached[1]
 
-    def _correct_border_pixels(self, out, x, styles, demod, weight, layout, up) -> None:
+    def _correct_border_pixels(self, out, x, styles, demod, weight, layout, up) -> torch.Tensor:
         """Fix pixels that read taps from other regions: out += d_r * W_tap (s_r - s_n) x_n.
 
         The plain convolution gave every tap its own pixel's style s_n; the exact layer
@@ -141,7 +141,7 @@ class ModulatedConv2d(nn.Module):
         """
         border = layout.border_sites(x.shape[-1] * up, up, self.kernel_size)
         if border.count == 0:
-            return
+            return out
         channels = self.in_channels
         pixels = x.permute(0, 2, 3, 1).reshape(-1, channels)  # [B * H * W, Cin], a view
         style_gap = (styles[:, :, None, :] - styles[:, None, :, :]).reshape(-1, channels)  # s_r - s_n
@@ -156,8 +156,10 @@ class ModulatedConv2d(nn.Module):
         )
         if demod is not None:
             correction = correction * demod[border.batch, border.region]
-        rows = out.permute(0, 2, 3, 1).reshape(-1, self.out_channels)  # a view of channels-last out
+        out = out.contiguous(memory_format=torch.channels_last)  # no-op where convs keep the layout
+        rows = out.permute(0, 2, 3, 1).view(-1, self.out_channels)  # a view: writes reach out
         rows.index_add_(0, border.output_row, correction)
+        return out
 
     def _tap_weights(self, weight: torch.Tensor) -> torch.Tensor:
         """[taps, Cin, Cout]; for upsampling, one 3x3 window kernel per subpixel phase."""
