@@ -29,9 +29,9 @@ class StyledConv(nn.Module):
         self.activate = FusedLeakyReLU(out_ch)
 
     def forward(self, x, style, noise, layout: RegionLayout | None, reference: bool):
-        out = run_modulated(self.conv, x, style, layout, reference)
-        # Same as self.activate(self.noise(out, noise)), fused: these passes dominate at 1024 px.
-        return noise_bias_leaky_relu(out, self.noise.weight, noise, self.activate.bias)
+        out, demod_map = run_modulated(self.conv, x, style, layout, reference)
+        # self.activate(self.noise(out * demod_map, noise)), fused: these passes dominate at 1024 px.
+        return noise_bias_leaky_relu(out, self.noise.weight, noise, self.activate.bias, demod_map)
 
 
 class ToRGB(nn.Module):
@@ -43,20 +43,24 @@ class ToRGB(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
 
     def forward(self, x, style, skip, layout: RegionLayout | None, reference: bool):
-        out = run_modulated(self.conv, x, style, layout, reference) + self.bias
+        out, _ = run_modulated(self.conv, x, style, layout, reference)  # ToRGB does not demodulate
+        out = out + self.bias
         if skip is not None:
             out = out + self.upsample(skip)
         return out
 
 
 def run_modulated(conv: ModulatedConv2d, x, style, layout, reference: bool):
-    """style is [B, D] for a plain layer or [B, R, D] for a region-masked one."""
+    """(output, per-pixel demodulation still to apply or None).
+
+    style is [B, D] for a plain layer or [B, R, D] for a region-masked one.
+    """
     if style.ndim == 2:
-        return conv(x, style)
+        return conv(x, style), None
     if reference:
         out_size = x.shape[-1] * (2 if conv.upsample else 1)
-        return conv.forward_masked_loop(x, style, layout.masks(out_size, x.dtype))
-    return conv.forward_regional(x, style, layout)
+        return conv.forward_masked_loop(x, style, layout.masks(out_size, x.dtype)), None
+    return conv.forward_regional_undemodulated(x, style, layout)
 
 
 @dataclass(frozen=True)

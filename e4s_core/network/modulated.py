@@ -93,12 +93,20 @@ class ModulatedConv2d(nn.Module):
     def forward_regional(
         self, x: torch.Tensor, w_regions: torch.Tensor, layout: RegionLayout
     ) -> torch.Tensor:
-        """Same function as ``forward_masked_loop`` for the hard partition in ``layout``.
+        """Same function as ``forward_masked_loop`` for the hard partition in ``layout``."""
+        out, demod_map = self.forward_regional_undemodulated(x, w_regions, layout)
+        return out if demod_map is None else out * demod_map
+
+    def forward_regional_undemodulated(
+        self, x: torch.Tensor, w_regions: torch.Tensor, layout: RegionLayout
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The regional layer before its per-pixel demodulation, and that demodulation map.
 
         Modulation scales the input channels and demodulation the output channels,
         so a pixel whose whole receptive field lies in its own region is one plain
-        convolution of the per-pixel-scaled input. Only pixels whose receptive
-        field crosses a region border are recomputed explicitly, batched.
+        convolution of the per-pixel-scaled input. Only (pixel, tap) pairs that read
+        another region's pixel are corrected, batched. The caller applies the map,
+        fused with its next element-wise step (``out * map`` is the layer's output).
         """
         x = x.contiguous(memory_format=torch.channels_last)  # pixels as rows, for the border fix
         height = x.shape[-1]
@@ -111,11 +119,10 @@ class ModulatedConv2d(nn.Module):
             out = self.blur(F.conv_transpose2d(x_scaled, weight_t, stride=2))
         else:
             out = F.conv2d(x_scaled, weight, padding=self.padding)
-        if demod is not None:
-            out = out * gather_per_pixel(demod, layout.labels(height * up))
         if self.kernel_size > 1:
-            out = self._correct_border_pixels(out, x, styles, demod, weight, layout, up)
-        return out
+            out = self._correct_border_pixels(out, x, styles, weight, layout, up)
+        demod_map = None if demod is None else gather_per_pixel(demod, layout.labels(height * up))
+        return out, demod_map
 
     def scaled_weight(self) -> torch.Tensor:
         return self.weight[0] * self.scale
@@ -132,8 +139,8 @@ class ModulatedConv2d(nn.Module):
             self._derived[name] = cached
         return cached[1]
 
-    def _correct_border_pixels(self, out, x, styles, demod, weight, layout, up) -> torch.Tensor:
-        """Fix pixels that read taps from other regions: out += d_r * W_tap (s_r - s_n) x_n.
+    def _correct_border_pixels(self, out, x, styles, weight, layout, up) -> torch.Tensor:
+        """Fix pixels that read taps from other regions: out += W_tap (s_r - s_n) x_n.
 
         The plain convolution gave every tap its own pixel's style s_n; the exact layer
         uses the output pixel's style s_r. Only mismatched taps differ, so the fix costs
@@ -154,8 +161,6 @@ class ModulatedConv2d(nn.Module):
         correction = out.new_zeros(border.count, self.out_channels).index_add(
             0, border.pair_pixel, contributions
         )
-        if demod is not None:
-            correction = correction * demod[border.batch, border.region]
         out = out.contiguous(memory_format=torch.channels_last)  # no-op where convs keep the layout
         rows = out.permute(0, 2, 3, 1).view(-1, self.out_channels)  # a view: writes reach out
         rows.index_add_(0, border.output_row, correction)

@@ -53,14 +53,22 @@ def is_channels_last(x: torch.Tensor) -> bool:
 
 
 def noise_bias_leaky_relu(
-    x: torch.Tensor, noise_weight: torch.Tensor, noise: torch.Tensor, bias: torch.Tensor
+    x: torch.Tensor,
+    noise_weight: torch.Tensor,
+    noise: torch.Tensor,
+    bias: torch.Tensor,
+    scale: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """lrelu(x + noise_weight * noise + bias) * sqrt(2) in three passes over x instead of five.
+    """lrelu(x * scale + noise_weight * noise + bias) * sqrt(2) in three passes over x.
 
-    The gain moves inside the activation (leaky ReLU is positively homogeneous).
+    The gain moves inside the activation (leaky ReLU is positively homogeneous);
+    ``scale`` (a regional layer's demodulation map) rides along in the first pass.
     """
     shape = (1, -1) + (1,) * (x.ndim - 2)
-    out = torch.add(bias.view(shape) * LEAKY_GAIN, x, alpha=LEAKY_GAIN)
+    if scale is None:
+        out = torch.add(bias.view(shape) * LEAKY_GAIN, x, alpha=LEAKY_GAIN)
+    else:
+        out = torch.addcmul(bias.view(shape) * LEAKY_GAIN, x, scale, value=LEAKY_GAIN)
     out.addcmul_(noise.to(out.dtype), noise_weight * LEAKY_GAIN)
     return F.leaky_relu_(out, LEAKY_SLOPE)
 
