@@ -19,3 +19,23 @@ class DeviceError(E4SError):
 
 class InputError(E4SError):
     """An image, label map or tensor given to the engine is not usable."""
+
+
+class UnreadableImageError(InputError):
+    """A file is missing, not an image, corrupt or truncated."""
+
+
+class ImageTooSmallError(InputError):
+    """An image is too small to find or edit a face in."""
+
+
+class NoFaceError(InputError):
+    """No face was found in a photo."""
+
+
+class FaceTooSmallError(InputError):
+    """The chosen face is too small for the network to edit meaningfully."""
+
+
+class FaceCutOffError(InputError):
+    """The chosen face reaches past the photo's border."""
