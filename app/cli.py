@@ -38,6 +38,31 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("--reference", action="store_true", help="use the slow per-region loop")
     _model_options(recon)
 
+    align = commands.add_parser("align", help="find a face in a photo and cut its FFHQ-aligned crop")
+    align.add_argument("photo", type=Path)
+    align.add_argument(
+        "-o", "--output", type=Path, required=True, help="aligned crop (PNG); a .align.json goes beside it"
+    )
+    align.add_argument("--face", type=int, default=1, help="which face, 1 = the largest (default)")
+    align.add_argument("--size", type=int, default=1024, help="crop size in pixels (default 1024)")
+
+    parse = commands.add_parser("parse", help="split a face into the 12 E4S regions (offline)")
+    parse.add_argument("image", type=Path, help="an aligned crop, or any photo (it is aligned first)")
+    parse.add_argument("-o", "--output", type=Path, required=True, help="12-class label PNG (values 0..11)")
+    parse.add_argument(
+        "--color", nargs="?", type=Path, const=True, help="also write a colored preview (optional path)"
+    )
+    parse.add_argument("--face", type=int, default=1, help="which face when IMAGE is a photo (1 = largest)")
+
+    paste = commands.add_parser("paste", help="blend an edited aligned crop back into its photo")
+    paste.add_argument("result", type=Path, help="the edited aligned crop")
+    paste.add_argument("--into", type=Path, required=True, help="the original photo")
+    paste.add_argument("-o", "--output", type=Path, required=True)
+    paste.add_argument(
+        "--alignment", type=Path, help="the .align.json (default: beside RESULT, or its source)"
+    )
+    paste.add_argument("--labels", type=Path, help="label map of RESULT (default: parse RESULT)")
+
     convert = commands.add_parser(
         "convert-checkpoint", help="rewrite a model file as a tensors-only E4S Studio model"
     )

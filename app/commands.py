@@ -3,16 +3,21 @@
 import argparse
 import time
 
+import numpy as np
 import torch
 
 import e4s_core
 from e4s_core import imageio
+from e4s_core.errors import InputError
 
 from .cli import elapsed
 
 
 def run(args: argparse.Namespace) -> int:
     handlers = {
+        "align": align,
+        "parse": parse,
+        "paste": paste,
         "info": info,
         "reconstruct": reconstruct,
         "convert-checkpoint": convert_checkpoint,
@@ -98,3 +103,81 @@ def selftest(args) -> int:
     ok = error < 1e-4
     print("selftest passed" if ok else "selftest FAILED: fast path differs from the reference loop")
     return 0 if ok else 1
+
+
+def _face_index(args) -> int:
+    if args.face < 1:
+        raise InputError(f"--face counts from 1 (the largest face), got {args.face}")
+    return args.face - 1
+
+
+def align(args) -> int:
+    from e4s_core.photo.io import write_photo
+
+    from e4s_core.photo.align import save_sidecar
+    from e4s_core.photo.pipeline import open_face
+
+    imageio.check_writable_image_path(args.output)
+    opened = open_face(args.photo, _face_index(args), args.size, aligned=False)
+    aligned = opened.aligned
+    write_photo(aligned.image, args.output)
+    sidecar = save_sidecar(aligned, args.output, photo_path=str(args.photo))
+    print(f"face {aligned.face_index + 1} of {aligned.faces_found}: wrote {args.output} and {sidecar.name}")
+    return 0
+
+
+def parse(args) -> int:
+    from e4s_core.photo.parse import parse_face
+
+    from e4s_core.photo.align import load_sidecar, sidecar_path
+    from e4s_core.photo.pipeline import open_face
+    from e4s_core.regions import to_color_mask
+
+    imageio.check_writable_image_path(args.output)
+    color_path = args.output.with_name(args.output.stem + ".color.png") if args.color is True else args.color
+    if color_path is not None:
+        imageio.check_writable_image_path(color_path)
+    opened = open_face(args.image, _face_index(args))
+    aligned = opened.aligned
+    if aligned.landmarks is None and sidecar_path(args.image).exists():
+        _, payload = load_sidecar(sidecar_path(args.image))
+        if payload.get("landmarks") is not None:
+            aligned.landmarks = np.asarray(payload["landmarks"], dtype=np.float64)
+    start = time.perf_counter()
+    labels = parse_face(aligned)
+    imageio.write_image(labels, args.output)
+    if color_path is not None:
+        imageio.write_image(to_color_mask(labels), color_path)
+    note = "" if opened.was_aligned else " (aligned first)"
+    print(
+        f"parsed in {elapsed(start)}{note}: wrote {args.output}"
+        + (f" and {color_path}" if color_path else "")
+    )
+    return 0
+
+
+def paste(args) -> int:
+    from e4s_core.photo.io import read_photo, write_photo
+    from e4s_core.photo.parse import parse_face
+
+    from e4s_core.photo.align import aligned_as_is, load_sidecar, sidecar_path
+    from e4s_core.photo.pipeline import paste_result
+
+    imageio.check_writable_image_path(args.output)
+    transform, _ = load_sidecar(args.alignment or sidecar_path(args.result))
+    result = read_photo(args.result).rgb
+    if result.shape[:2] != (transform.size, transform.size):
+        raise InputError(
+            f"{args.result.name} is {result.shape[1]}x{result.shape[0]}; its alignment expects a"
+            f" {transform.size}x{transform.size} crop."
+        )
+    photo = read_photo(args.into)
+    if args.labels is not None:
+        labels = imageio.read_labels(args.labels)
+    else:
+        labels = parse_face(aligned_as_is(result, transform.size, args.result.name))
+    start = time.perf_counter()
+    pasted = paste_result(photo, result, transform, labels)
+    write_photo(pasted, args.output, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)
+    print(f"pasted in {elapsed(start)}: wrote {args.output} ({photo.width}x{photo.height})")
+    return 0
