@@ -1,0 +1,299 @@
+"""Face parsing: an aligned face crop -> E4S label map uint8 [512, 512] (ids from ``regions``).
+
+No face parser ships offline (offline-models.md section 5), so ``LandmarkParser`` builds the map from
+dlib's 68 landmarks and OpenCV alone:
+
+* eyes, brows, nose, lips and inner mouth are polygons of the landmarks (the inner mouth only when
+  it is open);
+* the face is the jaw line closed by an elliptic forehead arc; a Lab Gaussian fitted to the cheeks
+  (skin) and one fitted to the pixels above the head (hair) decide, pixel by pixel, where hair
+  covers the forehead and temples;
+* GrabCut seeded from the landmarks separates the person from the background; person pixels
+  around the head are hair, skin-coloured ones beside the face at ear height are ears, skin-coloured
+  ones below the jaw are neck, and everything else (clothes, as in the authors' label set) is
+  background.
+
+Known limits: glasses (10) and earrings (11) are never detected, and a hat comes out as hair; the
+user paints them in the editor. Hair that is close to skin in colour (blond, grey) or to the
+background in colour is where the map is least reliable; so are ears hidden by hair, beards and
+strongly turned heads. A learned parser can replace this one by implementing ``FaceParser``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from ..regions import region_id, validate_labels
+from .align import AlignedFace
+from .faces import choose_face, detect_faces
+
+PARSE_SIZE = 512  # the network takes 512 label maps; the crop is 1024
+GRABCUT_SIZE = 256  # GrabCut runs at this size: 4x fewer pixels, same person outline
+GRABCUT_ITERATIONS = 4
+MIN_ISLAND = 40  # px at 512: smaller islands of a region are merged into their neighbours
+FOREHEAD_SCALE = 0.55  # forehead arc height above the brows, in brow-to-chin distances
+MOUTH_OPEN_AREA = 0.002  # inner-lip polygon area, in face widths squared, above which it is mouth
+
+BACKGROUND, LIP, BROWS, EYES = (region_id(n) for n in ("background", "lip", "eyebrows", "eyes"))
+HAIR, NOSE, SKIN, EARS = (region_id(n) for n in ("hair", "nose", "skin", "ears"))
+NECK, MOUTH = region_id("belowface"), region_id("mouth")
+
+
+class FaceParser(Protocol):
+    """Anything that turns an aligned face into an E4S label map."""
+
+    name: str
+
+    def parse(self, aligned: AlignedFace) -> np.ndarray:
+        """uint8 [512, 512] label map with values 0..11."""
+        ...
+
+
+def _fill(shape: tuple[int, int], *polygons: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(p).astype(np.int32) for p in polygons], 1)
+    return mask.astype(bool)
+
+
+def _disk(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def _dilate(mask: np.ndarray, radius: int, op: int = cv2.MORPH_DILATE) -> np.ndarray:
+    return cv2.morphologyEx(mask.astype(np.uint8), op, _disk(radius)).astype(bool)
+
+
+def _smooth(mask: np.ndarray, size: int = 5) -> np.ndarray:
+    """Median-filtered bool mask: removes specks and fills pinholes along a region's edge."""
+    return cv2.medianBlur(mask.astype(np.uint8) * 255, size) > 127
+
+
+def _touching(candidates: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """The connected components of ``candidates`` (bool [H, W]) that contain a seed pixel."""
+    count, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=4)
+    keep = np.zeros(count, bool)
+    keep[np.unique(labels[seeds & candidates])] = True
+    keep[0] = False
+    return keep[labels]
+
+
+class _Gaussian:
+    """A colour model: mean and covariance of Lab pixels [N, 3]; ``distance`` is Mahalanobis."""
+
+    def __init__(self, pixels: np.ndarray, light_var: float = 400.0, chroma_var: float = 1.0):
+        pixels = pixels.astype(np.float64)
+        # Shading changes lightness far more than chroma: the extra L variance keeps shadowed skin
+        # (and sunlit hair) in its class.
+        for _ in range(2):  # refit on the 85% closest pixels so shadows and specks do not widen it
+            mean, cov = pixels.mean(0), np.cov(pixels.T) + np.diag([light_var, chroma_var, chroma_var])
+            inv = np.linalg.inv(cov)
+            dist = np.einsum("ni,ij,nj->n", pixels - mean, inv, pixels - mean)
+            pixels = pixels[dist <= np.quantile(dist, 0.85)]
+        self.mean, self.inv = mean, inv
+
+    def distance(self, lab: np.ndarray) -> np.ndarray:
+        diff = lab.reshape(-1, 3).astype(np.float32) - self.mean.astype(np.float32)
+        d2 = np.einsum("ni,ij,nj->n", diff, self.inv.astype(np.float32), diff)
+        return np.sqrt(d2).reshape(lab.shape[:2])
+
+
+class _Face:
+    """The landmark geometry at 512 px: face frame (x right, ``up`` to the forehead) and outlines."""
+
+    def __init__(self, lm: np.ndarray):
+        self.lm = lm  # [68, 2] x, y at 512 px
+        self.eye_l, self.eye_r = lm[36:42].mean(0), lm[42:48].mean(0)
+        eye_vec = self.eye_r - self.eye_l
+        self.eye_dist = float(np.hypot(*eye_vec))
+        self.x = eye_vec / self.eye_dist
+        self.up = np.array([self.x[1], -self.x[0]])
+        self.eye_mid = (self.eye_l + self.eye_r) / 2
+        self.face_w = float(np.hypot(*(lm[16] - lm[0])))
+        self.eye_w = float(np.hypot(*(lm[39] - lm[36])) + np.hypot(*(lm[45] - lm[42]))) / 2
+        self.brow_v = float(self.v(lm[17:27]).min())  # v grows downwards: the highest brow point
+        self.nose_v, self.chin_v = float(self.v(lm[30])), float(self.v(lm[8]))
+        self.height = self.chin_v - self.brow_v  # brow to chin: the unit of vertical distances
+
+    def u(self, points: np.ndarray) -> np.ndarray:
+        return (points - self.eye_mid) @ self.x
+
+    def v(self, points: np.ndarray) -> np.ndarray:
+        return -(points - self.eye_mid) @ self.up
+
+    def point(self, u, v) -> np.ndarray:
+        """Face-frame coordinates -> image x, y (accepts arrays, returns [..., 2])."""
+        u, v = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float))
+        return self.eye_mid + u[..., None] * self.x - v[..., None] * self.up
+
+    def outline(self, forehead_scale: float) -> np.ndarray:
+        """Jaw 0-16 closed by a half ellipse ``forehead_scale`` x brow-to-chin above the brows."""
+        jaw = self.lm[0:17]
+        u0, u1 = self.u(jaw[[0, 16]])
+        v0, v1 = self.v(jaw[[0, 16]])
+        vc, top = (v0 + v1) / 2, self.brow_v - forehead_scale * self.height
+        theta = np.linspace(0, np.pi, 25)[1:-1]
+        arc = self.point((u0 + u1) / 2 + (u1 - u0) / 2 * np.cos(theta), vc - (vc - top) * np.sin(theta))
+        return np.concatenate([jaw, arc])
+
+    def brows(self) -> list[np.ndarray]:
+        """Polygons below points 17-21 and 22-26: dlib puts them along the brow's upper edge."""
+        thickness = 0.25 * self.eye_w
+        polygons = []
+        for points, inner_first in ((self.lm[17:22], False), (self.lm[22:27], True)):
+            taper = np.linspace(1.0, 0.55, 5) if inner_first else np.linspace(0.55, 1.0, 5)
+            top = points + self.up * (0.25 * thickness * taper)[:, None]
+            bottom = points - self.up * (0.85 * thickness * taper)[:, None]
+            polygons.append(np.concatenate([top, bottom[::-1]]))
+        return polygons
+
+    def nose(self) -> np.ndarray:
+        lm, x = self.lm, self.x
+        base = float(np.hypot(*(lm[35] - lm[31])))
+        bridge = [lm[27] - x * 0.12 * base, lm[29] - x * 0.2 * base]
+        ala = lm[31] - x * 0.2 * base + self.up * 0.35 * base
+        left = [*bridge, ala, lm[31] - x * 0.12 * base, lm[32]]
+        bridge_r = [lm[27] + x * 0.12 * base, lm[29] + x * 0.2 * base]
+        ala_r = lm[35] + x * 0.2 * base + self.up * 0.35 * base
+        right = [lm[34], lm[35] + x * 0.12 * base, ala_r, *bridge_r[::-1]]
+        return np.array([*left, lm[33] - self.up * 0.06 * base, *right])
+
+
+def _person(rgb: np.ndarray, face: _Face, outline: np.ndarray) -> np.ndarray:
+    """bool [512, 512]: head, hair, neck and shoulders (GrabCut seeded from the landmarks)."""
+    size = rgb.shape[0]
+    s = GRABCUT_SIZE / size
+    small = cv2.resize(rgb, (GRABCUT_SIZE, GRABCUT_SIZE), interpolation=cv2.INTER_AREA)
+    mask = np.full((GRABCUT_SIZE, GRABCUT_SIZE), cv2.GC_PR_BGD, np.uint8)
+    w, h, t = face.face_w, face.height, np.linspace(0, 2 * np.pi, 48)
+    # Probably person: an ellipse around head and hair, and the neck and shoulders below the chin.
+    head = face.point(0.75 * w * np.cos(t), 0.4 * face.nose_v + 0.95 * h * np.sin(t))
+    neck = face.point([-0.3 * w, 0.3 * w, 0.3 * w, -0.3 * w], [face.chin_v - 0.2 * h] * 2 + [9e3] * 2)
+    cv2.fillPoly(mask, [np.round(p * s).astype(np.int32) for p in (head, neck)], cv2.GC_PR_FGD)
+    band = max(2, GRABCUT_SIZE // 64)  # surely background: the border, except where the neck leaves
+    border = np.ones_like(mask, bool)
+    border[band:-band, band:-band] = False
+    border[-band:] &= ~_dilate(mask == cv2.GC_PR_FGD, 2 * band)[-band:]
+    mask[border] = cv2.GC_BGD
+    sure = _dilate(_fill((size, size), outline), max(2, int(0.03 * w)), cv2.MORPH_ERODE)
+    sure_small = cv2.resize(sure.astype(np.uint8), mask.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    mask[sure_small > 0] = cv2.GC_FGD
+    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.grabCut(small, mask, None, bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.float32)
+    fg = cv2.resize(fg, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
+    return _touching(fg, sure)
+
+
+def _prepare(aligned: AlignedFace) -> tuple[np.ndarray, np.ndarray]:
+    """(rgb uint8 [512, 512, 3], landmarks [68, 2] at 512 px) of an aligned face of any size."""
+    image = np.ascontiguousarray(aligned.image)
+    landmarks = aligned.landmarks
+    if landmarks is None:  # a crop taken as is: find the face in it
+        landmarks = choose_face(detect_faces(image), 0, image.shape, "the aligned face").landmarks
+    scale = PARSE_SIZE / image.shape[1]
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    rgb = cv2.resize(image, (PARSE_SIZE, PARSE_SIZE), interpolation=interpolation)
+    return rgb, np.asarray(landmarks, np.float64) * scale
+
+
+class LandmarkParser:
+    """The default parser: landmark polygons + GrabCut + skin/hair colour models (module docstring)."""
+
+    name = "landmarks"
+
+    def parse(self, aligned: AlignedFace) -> np.ndarray:
+        rgb, lm = _prepare(aligned)  # [512, 512, 3], [68, 2]
+        face, shape = _Face(lm), rgb.shape[:2]
+        lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+        ys, xs = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
+        u, v = face.u(np.stack([xs, ys], -1)), face.v(np.stack([xs, ys], -1))  # [512, 512] each
+        outline = face.outline(FOREHEAD_SCALE)
+        inside = _fill(shape, outline)
+        person = _person(rgb, face, outline)
+        near = _dilate(inside, int(0.03 * face.face_w))  # the jaw landmarks may sit this far inside
+
+        cheeks = np.zeros(shape, bool)
+        for a, b in ((2, 31), (14, 35)):
+            centre = (lm[a] + lm[b]) / 2
+            cheeks |= np.hypot(xs - centre[0], ys - centre[1]) < 0.1 * face.eye_dist
+        cheeks = cheeks if cheeks.sum() > 20 else inside  # landmarks far off: use the whole face
+        d_skin = _Gaussian(lab[cheeks]).distance(lab)
+        # The neck is shadowed and often less red than the cheeks: a much looser skin model.
+        d_neck = _Gaussian(lab[cheeks], light_var=3000.0, chroma_var=16.0).distance(lab)
+        seeds = person & ~_dilate(inside, 4) & (v < face.brow_v) & (d_skin > 4)  # hair above the head
+        d_hair = _Gaussian(lab[seeds], 100.0).distance(lab) if seeds.sum() > 200 else np.full(shape, 6.0)
+        skinlike = (d_skin < 3) | ((d_skin < 6) & (d_skin < d_hair))
+
+        jaw = lm[2:15]
+        below = _fill(shape, np.concatenate([jaw, face.point(face.u(jaw[[-1, 0]]) * 1.05, 9e3)])) & ~inside
+        margin = 0.03 * face.face_w
+        below &= (u > face.u(lm[4]) - margin) & (u < face.u(lm[12]) + margin)
+        shadow = (lab[..., 0] < 80) & (v < face.chin_v + 0.12 * face.height)  # under the chin
+        neck = _smooth(_touching(person & below & ((d_neck < 4) | shadow), near), 7)
+
+        ears = np.zeros(shape, bool)
+        for side in (lm[0], lm[16]):
+            centre_u = face.u(side) + np.sign(face.u(side)) * 0.05 * face.face_w
+            zone = np.hypot((u - centre_u) / 0.1, (v - face.nose_v / 2) / 0.22) < face.face_w
+            zone &= person & ~inside
+            ears |= zone & _dilate(_touching(zone & (d_skin < 5), near), 4, cv2.MORPH_CLOSE)  # fill holes
+        ears = _smooth(ears)
+
+        outer = person & ~inside & ~ears & ~neck
+        # Face skin just outside the jaw line, and a high forehead or bald scalp above the arc.
+        skin_edge = outer & near & skinlike & (v < face.chin_v)
+        skin_edge |= outer & _dilate(inside, int(0.15 * face.face_w)) & (d_skin < 2.5) & (d_skin < d_hair)
+        skin_edge = _touching(skin_edge & (v < face.chin_v), inside)
+        hair_out = outer & ~skin_edge & (v < face.chin_v)
+        hair_out |= _touching(hair_out | (outer & (d_hair < 3)), hair_out)  # long hair below the chin
+        core = _dilate(_fill(shape, cv2.convexHull(lm[17:68].astype(np.float32))[:, 0]), 3)
+        inner_hair = inside & ~core & ~skinlike & (d_skin > 4) & (v < face.nose_v)  # fringe, temples
+        hair = _smooth(hair_out | _touching(inner_hair | hair_out, hair_out))
+
+        labels = np.zeros(shape, np.uint8)  # [512, 512]; fill order matters, later overwrites earlier
+        labels[neck] = NECK
+        labels[ears] = EARS
+        labels[hair] = HAIR
+        labels[(inside | skin_edge) & ~hair] = SKIN
+        labels[_fill(shape, face.nose())] = NOSE
+        labels[_dilate(_fill(shape, lm[36:42], lm[42:48]), 2)] = EYES
+        labels[_fill(shape, *face.brows())] = BROWS
+        labels[_fill(shape, lm[48:60])] = LIP
+        inner_mouth = _fill(shape, lm[60:68])
+        if inner_mouth.sum() > MOUTH_OPEN_AREA * face.face_w**2:
+            labels[inner_mouth] = MOUTH
+        return _merge_islands(labels, MIN_ISLAND)
+
+
+def _merge_islands(labels: np.ndarray, min_area: int) -> np.ndarray:
+    """Give connected pieces smaller than ``min_area`` the label of the nearest other pixels."""
+    unknown = np.zeros(labels.shape, bool)
+    for value in (BACKGROUND, HAIR, SKIN, EARS, NECK):
+        count, pieces, stats, _ = cv2.connectedComponentsWithStats((labels == value).astype(np.uint8), 4)
+        small = stats[:, cv2.CC_STAT_AREA] < min_area
+        small[0] = False
+        unknown |= small[pieces]
+    if not unknown.any():
+        return labels
+    # distanceTransformWithLabels numbers the known (zero) pixels; map each number to its label.
+    _, nearest = cv2.distanceTransformWithLabels(
+        unknown.astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    lut = np.zeros(nearest.max() + 1, np.uint8)
+    lut[nearest[~unknown]] = labels[~unknown]
+    return lut[nearest]
+
+
+def parse_face(aligned: AlignedFace, parser: FaceParser | None = None) -> np.ndarray:
+    """E4S label map uint8 [512, 512] of an aligned face (``LandmarkParser`` unless told)."""
+    parser = parser or LandmarkParser()
+    labels = np.asarray(parser.parse(aligned))
+    validate_labels(labels)
+    if labels.shape != (PARSE_SIZE, PARSE_SIZE):
+        raise ValueError(
+            f"Parser {parser.name!r} gave a {labels.shape} map, not [{PARSE_SIZE}, {PARSE_SIZE}]"
+        )
+    return labels.astype(np.uint8, copy=False)

@@ -1,0 +1,167 @@
+"""The landmark face parser on two real public-domain photos shipped inside installed packages.
+
+Checks are numeric and tied to the dlib landmarks (at 512 px = crop landmarks / 2), so they say
+where each region must be without any hand-made ground truth.
+"""
+
+import cv2
+import numpy as np
+import pytest
+
+from e4s_core.errors import NoFaceError
+from e4s_core.photo.align import AlignedFace, AlignmentTransform, align_photo
+from e4s_core.photo.parse import PARSE_SIZE, FaceParser, LandmarkParser, parse_face
+from e4s_core.regions import NUM_REGIONS, region_id
+
+BACKGROUND, LIP, EYES, HAIR = (region_id(n) for n in ("background", "lip", "eyes", "hair"))
+NOSE, SKIN, EARS, NECK, MOUTH = (region_id(n) for n in ("nose", "skin", "ears", "belowface", "mouth"))
+
+
+def _astronaut() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()
+
+
+def _grace_hopper() -> np.ndarray:
+    from matplotlib import cbook
+    from PIL import Image
+
+    with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+PHOTOS = {"astronaut": _astronaut, "grace_hopper": _grace_hopper}
+
+
+@pytest.fixture(scope="module")
+def aligned_photos() -> dict[str, AlignedFace]:
+    return {name: align_photo(load(), name=name) for name, load in PHOTOS.items()}
+
+
+@pytest.fixture(scope="module")
+def results(aligned_photos) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """name -> (label map [512, 512], landmarks [68, 2] at 512 px), each photo parsed once."""
+    return {
+        name: (parse_face(face), face.landmarks * (PARSE_SIZE / face.image.shape[0]))
+        for name, face in aligned_photos.items()
+    }
+
+
+@pytest.fixture(params=sorted(PHOTOS))
+def parsed(request, results):
+    return request.param, *results[request.param]
+
+
+def _at(labels: np.ndarray, point) -> int:
+    x, y = np.round(point).astype(int)
+    return int(labels[y, x])
+
+
+def _polygon_share(labels: np.ndarray, polygon: np.ndarray, values: tuple[int, ...]) -> float:
+    mask = np.zeros(labels.shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
+    return float(np.isin(labels[mask > 0], values).mean())
+
+
+def test_label_map_is_512_uint8_with_e4s_ids(parsed):
+    _, labels, _ = parsed
+    assert labels.shape == (PARSE_SIZE, PARSE_SIZE) and labels.dtype == np.uint8
+    assert labels.max() < NUM_REGIONS
+    assert {BACKGROUND, LIP, EYES, HAIR, NOSE, SKIN} <= set(np.unique(labels).tolist())
+
+
+def test_eyes_cover_eye_centres_and_polygons(parsed):
+    _, labels, lm = parsed
+    for ring in (lm[36:42], lm[42:48]):
+        assert _at(labels, ring.mean(0)) == EYES
+        assert _polygon_share(labels, ring, (EYES,)) >= 0.8
+
+
+def test_lips_surround_the_mouth(parsed):
+    _, labels, lm = parsed
+    assert _polygon_share(labels, lm[48:60], (LIP, MOUTH)) >= 0.7
+    # just above the upper lip's middle (51 -> 62) and just below the lower lip's (57 -> 66)
+    assert _at(labels, (lm[51] * 2 + lm[62]) / 3) == LIP
+    assert _at(labels, (lm[57] * 2 + lm[66]) / 3) == LIP
+
+
+def test_nose_tip_is_nose_and_cheeks_are_skin(parsed):
+    _, labels, lm = parsed
+    assert _at(labels, lm[30]) == NOSE
+    assert _at(labels, (lm[2] + lm[31]) / 2) == SKIN
+    assert _at(labels, (lm[14] + lm[35]) / 2) == SKIN
+
+
+def test_hair_above_the_forehead(parsed):
+    name, labels, lm = parsed
+    x = int(round(lm[27, 0]))
+    brow_y = int(round(lm[17:27, 1].min()))
+    column = labels[:brow_y, x - 2 : x + 3]  # [brow_y, 5] straight above the nose bridge
+    hair_rows = np.flatnonzero((column == HAIR).any(1))
+    assert hair_rows.size, f"{name}: no hair above the forehead"
+    assert (column[hair_rows[0] :] == HAIR).mean() >= 0.5
+    if name == "astronaut":  # short hair with a fringe: the band 40-100 px above the brows is hair
+        band = labels[brow_y - 100 : brow_y - 40, x - 10 : x + 11]
+        assert (band == HAIR).mean() >= 0.7
+
+
+def test_corners_are_background(parsed):
+    _, labels, _ = parsed
+    for corner in (labels[:20, :20], labels[:20, -20:], labels[-20:, :20], labels[-20:, -20:]):
+        assert (corner == BACKGROUND).all()
+
+
+def test_below_the_chin_is_neck_or_background_not_skin(parsed):
+    _, labels, lm = parsed
+    below = lm[8] + (0, 30)
+    assert _at(labels, below) in (NECK, BACKGROUND)
+    x, y = np.round(below).astype(int)
+    assert not (labels[y - 3 : y + 4, x - 3 : x + 4] == SKIN).any()
+
+
+def test_astronaut_has_neck_and_ears_beside_the_face(results):
+    labels, lm = results["astronaut"]  # her neck and both ears are clearly visible
+    assert _at(labels, lm[8] + (0, 15)) == NECK  # her collar starts about 25 px below the chin
+    ys, xs = np.nonzero(labels == EARS)
+    assert xs.size > 100
+    assert ((xs < lm[36, 0]) | (xs > lm[45, 0])).all()  # beside the eyes' outer corners
+    jaw = np.zeros(labels.shape, np.uint8)
+    cv2.fillPoly(jaw, [np.round(lm[0:17]).astype(np.int32)], 1)
+    assert (jaw[ys, xs] == 0).mean() > 0.9  # outside the jaw line, never on the face
+    assert ((ys > lm[17:27, 1].min()) & (ys < lm[8, 1])).all()
+
+
+def test_regions_stay_clear_of_eyes_and_nose(parsed):
+    _, labels, lm = parsed
+    for value in (HAIR, EARS, NECK, BACKGROUND):
+        assert _at(labels, lm[36:42].mean(0)) != value
+        assert _at(labels, lm[29]) != value
+
+
+def test_crop_without_landmarks_finds_them_in_the_crop(aligned_photos, results):
+    face = aligned_photos["astronaut"]
+    as_is = AlignedFace(face.image, face.transform, None)  # as if opened as an aligned crop
+    labels = parse_face(as_is)
+    assert (labels == results["astronaut"][0]).mean() > 0.97
+
+
+def test_crop_without_landmarks_or_face_raises_no_face_error():
+    gray = np.full((256, 256, 3), 128, np.uint8)
+    crop = AlignedFace(gray, AlignmentTransform.identity(256, (256, 256)), None)
+    with pytest.raises(NoFaceError):
+        parse_face(crop)
+
+
+def test_any_face_parser_can_be_plugged_in():
+    class Flat:
+        name = "flat"
+
+        def parse(self, aligned: AlignedFace) -> np.ndarray:
+            return np.full((PARSE_SIZE, PARSE_SIZE), SKIN, np.uint8)
+
+    parser: FaceParser = Flat()
+    crop = AlignedFace(np.zeros((64, 64, 3), np.uint8), AlignmentTransform.identity(64, (64, 64)), None)
+    labels = parse_face(crop, parser)
+    assert labels.shape == (PARSE_SIZE, PARSE_SIZE) and (labels == SKIN).all()
+    assert LandmarkParser.name == "landmarks"
