@@ -151,3 +151,11 @@ def test_bad_sidecar_is_reported(tmp_path):
 def test_identity_transform_maps_pixel_centres_of_a_resized_square():
     transform = AlignmentTransform.identity(1024, (2048, 2048))
     np.testing.assert_allclose(transform.to_photo(np.array([[0.0, 0.0]])), [[0.5, 0.5]])
+
+
+def test_10k_photo_is_searched_downscaled_and_cut_from_full_resolution():
+    huge = cv2.resize(astronaut(), (10000, 10000), interpolation=cv2.INTER_LINEAR)
+    face = align_photo(huge)
+    assert face.transform.photo_size == (10000, 10000)
+    assert face.transform.scale > 3  # the crop is area-averaged from the full-resolution face
+    np.testing.assert_allclose(eye_centres(face.landmarks)[:, 0], [384, 640], atol=4)
