@@ -1,0 +1,198 @@
+"""The editable label map behind the mask canvas: tools, deltas and undo. No Qt here.
+
+Coordinates are label-map pixels (x = column, y = row). Each finished gesture (a
+whole brush stroke, a fill, a rectangle, an opened mask) is one ``ShapeEdit`` in the
+history: the bounding box of what changed, which pixels changed, and their old and
+new values — a few kilobytes, not a copy of the map.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from e4s_core.regions import NUM_REGIONS, REGIONS, region_id, validate_labels
+
+from .history import History
+
+Box = tuple[int, int, int, int]  # top, left, bottom, right (exclusive)
+
+
+@dataclass(frozen=True)
+class LabelDelta:
+    top: int
+    left: int
+    changed: np.ndarray  # bool [h, w] inside the box
+    old: np.ndarray  # uint8 [n] values before, at the changed pixels
+    new: np.ndarray  # uint8 [n] values after
+
+    @property
+    def box(self) -> Box:
+        return self.top, self.left, self.top + self.changed.shape[0], self.left + self.changed.shape[1]
+
+    @classmethod
+    def between(cls, before: np.ndarray, after: np.ndarray, box: Box) -> "LabelDelta | None":
+        top, left, bottom, right = box
+        old, new = before[top:bottom, left:right], after[top:bottom, left:right]
+        changed = old != new
+        if not changed.any():
+            return None
+        rows, cols = np.nonzero(changed.any(1))[0], np.nonzero(changed.any(0))[0]
+        top, bottom, left, right = top + rows[0], top + rows[-1] + 1, left + cols[0], left + cols[-1] + 1
+        old, new = before[top:bottom, left:right], after[top:bottom, left:right]
+        changed = old != new
+        return cls(int(top), int(left), changed, old[changed].copy(), new[changed].copy())
+
+
+class ShapeEdit:
+    """One mask gesture in the history."""
+
+    def __init__(self, canvas: "LabelCanvas", delta: LabelDelta, label: str):
+        self.canvas, self.delta, self.label = canvas, delta, label
+
+    def undo(self) -> None:
+        self.canvas.apply_delta(self.delta, reverse=True)
+
+    def redo(self) -> None:
+        self.canvas.apply_delta(self.delta)
+
+
+class LabelCanvas:
+    def __init__(self, labels: np.ndarray, parsed: np.ndarray | None = None, history: History | None = None):
+        validate_labels(labels)
+        self._labels = labels.astype(np.uint8).copy()
+        self.parsed = (labels if parsed is None else parsed).astype(np.uint8).copy()
+        self.history = history if history is not None else History()
+        self.brush_radius = 8
+        self.active_label = region_id("skin")
+        self.protect_others = False  # paint only over `paint_over` (background by default)
+        self.paint_over = region_id("background")
+        self._listeners: list[Callable[[Box | None], None]] = []
+        self._stroke: tuple[np.ndarray, list[int], tuple[float, float], bool] | None = None
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def labels(self) -> np.ndarray:
+        view = self._labels.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def size(self) -> int:
+        return self._labels.shape[0]
+
+    def add_listener(self, listener: Callable[[Box | None], None]) -> None:
+        """Called with the changed box (None = everything) after every change."""
+        self._listeners.append(listener)
+
+    def _notify(self, box: Box | None) -> None:
+        for listener in self._listeners:
+            listener(box)
+
+    def apply_delta(self, delta: LabelDelta, reverse: bool = False) -> None:
+        top, left, bottom, right = delta.box
+        self._labels[top:bottom, left:right][delta.changed] = delta.old if reverse else delta.new
+        self._notify(delta.box)
+
+    def _commit(self, before: np.ndarray, box: Box, label: str) -> LabelDelta | None:
+        delta = LabelDelta.between(before, self._labels, box)
+        if delta is not None:
+            self.history.push(ShapeEdit(self, delta, label))
+        return delta
+
+    def _allowed(self, region: np.ndarray, erase: bool) -> np.ndarray:
+        if not self.protect_others:
+            return np.ones(region.shape, bool)
+        if erase:
+            return region == self.active_label
+        return (region == self.paint_over) | (region == self.active_label)
+
+    # -- brush and eraser: begin, move, end = one undo step ----------------------------------
+    def begin_stroke(self, x: float, y: float, erase: bool = False) -> None:
+        self._stroke = (self._labels.copy(), [self.size, self.size, 0, 0], (x, y), erase)
+        self.stroke_to(x, y)
+
+    def stroke_to(self, x: float, y: float) -> None:
+        if self._stroke is None:
+            return
+        before, union, last, erase = self._stroke
+        radius = max(0, int(round(self.brush_radius)))
+        x0, y0, x1, y1 = (int(round(v)) for v in (*last, x, y))
+        top, left = max(0, min(y0, y1) - radius), max(0, min(x0, x1) - radius)
+        bottom, right = min(self.size, max(y0, y1) + radius + 1), min(self.size, max(x0, x1) + radius + 1)
+        self._stroke = (before, union, (x, y), erase)
+        if top >= bottom or left >= right:
+            return
+        footprint = np.zeros((bottom - top, right - left), np.uint8)
+        start, end = (x0 - left, y0 - top), (x1 - left, y1 - top)
+        cv2.line(footprint, start, end, 1, thickness=2 * radius + 1)
+        cv2.circle(footprint, start, radius, 1, thickness=-1)
+        cv2.circle(footprint, end, radius, 1, thickness=-1)
+        region = self._labels[top:bottom, left:right]
+        paint = footprint.astype(bool) & self._allowed(region, erase)
+        if erase:
+            region[paint] = self.parsed[top:bottom, left:right][paint]
+        else:
+            region[paint] = self.active_label
+        union[:] = [min(union[0], top), min(union[1], left), max(union[2], bottom), max(union[3], right)]
+        self._notify((top, left, bottom, right))
+
+    def end_stroke(self) -> LabelDelta | None:
+        if self._stroke is None:
+            return None
+        before, union, _, erase = self._stroke
+        self._stroke = None
+        if union[0] >= union[2]:
+            return None
+        return self._commit(before, tuple(union), "Eraser" if erase else f"Brush: {self._name()}")
+
+    # -- one-shot tools ----------------------------------------------------------------------
+    def fill(self, x: float, y: float) -> LabelDelta | None:
+        """Bucket fill: the contiguous (4-connected) area of the clicked label."""
+        col, row = int(round(x)), int(round(y))
+        if not (0 <= row < self.size and 0 <= col < self.size):
+            return None
+        target = int(self._labels[row, col])
+        if target == self.active_label or not self._allowed(np.array([target]), False)[0]:
+            return None
+        before = self._labels.copy()
+        mask = np.zeros((self.size + 2, self.size + 2), np.uint8)
+        cv2.floodFill(self._labels, mask, (col, row), int(self.active_label), 0, 0, 4)
+        self._notify(None)
+        return self._commit(before, (0, 0, self.size, self.size), f"Fill: {self._name()}")
+
+    def rectangle(self, x0: float, y0: float, x1: float, y1: float) -> LabelDelta | None:
+        left, right = sorted((int(round(x0)), int(round(x1))))
+        top, bottom = sorted((int(round(y0)), int(round(y1))))
+        top, left = max(0, top), max(0, left)
+        bottom, right = min(self.size, bottom + 1), min(self.size, right + 1)
+        if top >= bottom or left >= right:
+            return None
+        before = self._labels.copy()
+        region = self._labels[top:bottom, left:right]
+        region[self._allowed(region, False)] = self.active_label
+        self._notify((top, left, bottom, right))
+        return self._commit(before, (top, left, bottom, right), f"Rectangle: {self._name()}")
+
+    def pick(self, x: float, y: float) -> int:
+        """Eyedropper: the label under the cursor becomes the active label."""
+        col = min(max(int(round(x)), 0), self.size - 1)
+        row = min(max(int(round(y)), 0), self.size - 1)
+        self.active_label = int(self._labels[row, col])
+        return self.active_label
+
+    def replace(self, labels: np.ndarray, label: str = "Open mask") -> LabelDelta | None:
+        """A whole new map (an opened mask file) as one undoable step."""
+        validate_labels(labels)
+        if labels.shape != self._labels.shape:
+            labels = cv2.resize(
+                labels.astype(np.uint8), (self.size, self.size), interpolation=cv2.INTER_NEAREST
+            )
+        before = self._labels.copy()
+        self._labels[:] = labels
+        self._notify(None)
+        return self._commit(before, (0, 0, self.size, self.size), label)
+
+    def _name(self) -> str:
+        return REGIONS[self.active_label].label if 0 <= self.active_label < NUM_REGIONS else "?"
