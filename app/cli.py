@@ -16,7 +16,9 @@ from e4s_core.errors import E4SError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="e4s-studio",
-        description="E4S Studio: fine-grained face editing and swapping by regional GAN inversion.",
+        description="E4S Studio: fine-grained face editing and swapping by regional GAN inversion."
+        " Without a command (or with just a PHOTO) it opens the studio window;"
+        " --screenshot OUT.png [PHOTO] renders the window offscreen.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -86,16 +88,43 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+COMMANDS = ("align", "parse", "paste", "info", "reconstruct", "convert-checkpoint", "selftest")
+
+
+def build_studio_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="e4s-studio",
+        description="Open the E4S Studio window (commands: " + ", ".join(COMMANDS) + "; see --help).",
+    )
+    parser.add_argument("photo", nargs="?", help="a photo or aligned face to open")
+    parser.add_argument("--model", help="checkpoint file (default: the last chosen, else the bundled model)")
+    parser.add_argument("--device", help="cpu, cuda, cuda:N or mps")
+    parser.add_argument(
+        "--screenshot", metavar="OUT.png", help="render the window offscreen to a PNG and exit"
+    )
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    first = next((a for a in argv if not a.startswith("-")), None)
+    wants_help = any(a in ("-h", "--help") for a in argv)
+    if first not in COMMANDS and not wants_help:
+        studio_args = build_studio_parser().parse_args(argv)
+        from .studio import run_studio
+
+        try:
+            return run_studio(
+                studio_args.photo, studio_args.model, studio_args.device, studio_args.screenshot
+            )
+        except E4SError as error:
+            print(f"e4s-studio: {error}", file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     if args.command is None:
-        print(
-            "The E4S Studio window is not part of this version yet; use a command"
-            " (e4s-studio --help lists them).",
-            file=sys.stderr,
-        )
-        return 2
+        build_parser().print_help()
+        return 0
     from . import commands
 
     try:
