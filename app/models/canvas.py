@@ -124,13 +124,14 @@ class LabelCanvas:
         self._stroke = (before, union, (x, y), erase)
         if top >= bottom or left >= right:
             return
-        footprint = np.zeros((bottom - top, right - left), np.uint8)
-        start, end = (x0 - left, y0 - top), (x1 - left, y1 - top)
-        cv2.line(footprint, start, end, 1, thickness=2 * radius + 1)
-        cv2.circle(footprint, start, radius, 1, thickness=-1)
-        cv2.circle(footprint, end, radius, 1, thickness=-1)
+        # Exact distance to the segment: OpenCV's thick lines overshoot by up to ~2 px.
+        rows, cols = np.mgrid[top:bottom, left:right]
+        dx, dy = x1 - x0, y1 - y0
+        length2 = dx * dx + dy * dy
+        t = np.clip(((cols - x0) * dx + (rows - y0) * dy) / length2, 0, 1) if length2 else 0
+        footprint = (cols - x0 - t * dx) ** 2 + (rows - y0 - t * dy) ** 2 <= (radius + 0.5) ** 2
         region = self._labels[top:bottom, left:right]
-        paint = footprint.astype(bool) & self._allowed(region, erase)
+        paint = footprint & self._allowed(region, erase)
         if erase:
             region[paint] = self.parsed[top:bottom, left:right][paint]
         else:
