@@ -112,9 +112,8 @@ def _face_index(args) -> int:
 
 
 def align(args) -> int:
-    from e4s_core.photo.io import write_photo
-
     from e4s_core.photo.align import save_sidecar
+    from e4s_core.photo.io import write_photo
     from e4s_core.photo.pipeline import open_face
 
     imageio.check_writable_image_path(args.output)
@@ -127,9 +126,8 @@ def align(args) -> int:
 
 
 def parse(args) -> int:
-    from e4s_core.photo.parse import parse_face
-
     from e4s_core.photo.align import load_sidecar, sidecar_path
+    from e4s_core.photo.parse import parse_face
     from e4s_core.photo.pipeline import open_face
     from e4s_core.regions import to_color_mask
 
@@ -157,10 +155,9 @@ def parse(args) -> int:
 
 
 def paste(args) -> int:
+    from e4s_core.photo.align import aligned_as_is, load_sidecar, sidecar_path
     from e4s_core.photo.io import read_photo, write_photo
     from e4s_core.photo.parse import parse_face
-
-    from e4s_core.photo.align import aligned_as_is, load_sidecar, sidecar_path
     from e4s_core.photo.pipeline import paste_result
 
     imageio.check_writable_image_path(args.output)

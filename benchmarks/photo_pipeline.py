@@ -13,11 +13,11 @@ import time
 
 import cv2
 import numpy as np
-from e4s_core.photo.parse import parse_face
 from skimage import data
 
 from e4s_core.photo.align import align_photo
 from e4s_core.photo.faces import detect_faces
+from e4s_core.photo.parse import parse_face
 from e4s_core.photo.paste import face_mask_from_labels, paste_back
 from e4s_core.photo.pipeline import PASTE_REGIONS
 

@@ -1,0 +1,397 @@
+"""The studio window: views wired to the document, the render worker and the task queue.
+
+All model work runs off the GUI thread: opening and encoding on the task queue (every
+task runs), rendering on the render worker (newest request wins). While the user
+paints or drags the alpha slider a preview stage renders; the full result follows
+when they pause.
+"""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from e4s_core import E4SModel
+from e4s_core.regions import REGIONS, region_id
+
+from .models.document import Document, load_face, make_reference, render_face
+from .render_worker import RenderOutcome, RenderWorker
+from .task_queue import TaskQueue
+from .widgets.canvas_view import MaskCanvasView
+from .widgets.gallery import ReferenceGallery
+from .widgets.history_strip import HistoryStrip
+from .widgets.image_view import ImageView
+from .widgets.region_bar import RegionBar
+from .widgets.tool_panel import ToolPanel
+
+log = logging.getLogger(__name__)
+
+FULL_RENDER_DELAY_MS = 250  # pause after the last change before the full-resolution render
+PREVIEW_SIZE = 256
+TOOL_KEYS = {"B": "brush", "E": "eraser", "F": "fill", "R": "rectangle", "I": "eyedropper"}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, model: E4SModel | None = None, settings: QSettings | None = None):
+        super().__init__()
+        self.setWindowTitle("E4S Studio")
+        self.settings = settings or QSettings("E4S Studio", "E4S Studio")
+        self.model = model
+        self.document: Document | None = None
+        self.result: np.ndarray | None = None
+        self.errors: list[str] = []  # every error shown, for tests and the log
+        self.worker = RenderWorker(self)
+        self.tasks = TaskQueue(self)
+        self._preview_vectors: np.ndarray | None = None
+        self._active_label = region_id("skin")
+        self._preview_running = False  # one preview in flight; newer strokes wait for it
+        self._preview_again = False
+        self._full_timer = QTimer(self, singleShot=True, interval=FULL_RENDER_DELAY_MS)
+        self._full_timer.timeout.connect(lambda: self.request_render(preview=False))
+        self._build_views()
+        self._build_actions()
+        self._connect()
+        self._restore_settings()
+        self._update_model_label()
+        self.set_label(self._active_label)
+        self._update_texture_controls()
+
+    # -- layout --------------------------------------------------------------------------
+    def _build_views(self) -> None:
+        self.tools = ToolPanel()
+        self.input_view, self.result_view = ImageView(), ImageView()
+        self.input_view.set_placeholder("Open a photo (Ctrl+O)")
+        self.result_view.set_placeholder("The edited face appears here")
+        self.canvas_view = MaskCanvasView()
+        self.gallery = ReferenceGallery()
+        self.regions = RegionBar()
+        self.history_strip = HistoryStrip()
+        views = QSplitter(Qt.Orientation.Horizontal)
+        for view in (self.input_view, self.canvas_view, self.result_view):
+            views.addWidget(view)
+        center = QVBoxLayout()
+        center.addWidget(views, 1)
+        center.addWidget(self.regions)
+        center.addWidget(self.history_strip)
+        middle = QWidget()
+        middle.setLayout(center)
+        outer = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(self.tools)
+        outer.addWidget(middle)
+        outer.addWidget(self.gallery)
+        outer.setStretchFactor(1, 1)
+        self.setCentralWidget(outer)
+        self.model_label, self.busy_bar = QLabel(), QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.hide()
+        self.statusBar().addPermanentWidget(self.busy_bar)
+        self.statusBar().addPermanentWidget(self.model_label)
+
+    def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&Open photo…", self.open_photo_dialog, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open &mask…", self.open_mask_dialog)
+        file_menu.addSeparator()
+        self._action(file_menu, "Open &project…", self.open_project_dialog)
+        self._action(file_menu, "&Save project", self.save_project_dialog, QKeySequence.StandardKey.Save)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Export result…", self.export_dialog, "Ctrl+Shift+E")
+        self._action(file_menu, "Choose &model…", self.choose_model_dialog)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self._action(edit_menu, "&Undo", self.undo, QKeySequence.StandardKey.Undo)
+        redo_keys = [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+        self.redo_action = self._action(edit_menu, "&Redo", self.redo, redo_keys)
+        view_menu = self.menuBar().addMenu("&View")
+        self.split_action = self._action(view_menu, "&Split compare", self.toggle_split, "S")
+        self.split_action.setCheckable(True)
+        self._action(view_menu, "&Fit mask", lambda: self.canvas_view.fit(), "Ctrl+0")
+        shortcuts = self.menuBar().addMenu("&Tools")
+        for key, tool in TOOL_KEYS.items():
+            self._action(shortcuts, tool.capitalize(), lambda _=False, t=tool: self.set_tool(t), key)
+        for region in REGIONS:
+            self._action(
+                shortcuts,
+                f"Paint {region.label}",
+                lambda _=False, r=region.id: self.set_label(r),
+                region.shortcut,
+            )
+        self._action(shortcuts, "Smaller brush", lambda: self.resize_brush(-2), "[")
+        self._action(shortcuts, "Larger brush", lambda: self.resize_brush(+2), "]")
+
+    def _connect(self) -> None:
+        self.worker.finished.connect(self._on_render)
+        self.worker.busy_changed.connect(self._on_busy)
+        self.tasks.finished.connect(self._on_task)
+        self.tools.tool_changed.connect(self.canvas_view.set_tool)
+        self.tools.brush_size_changed.connect(self.canvas_view.set_brush_radius)
+        self.tools.opacity_changed.connect(self.canvas_view.set_overlay_opacity)
+        self.tools.preserve_changed.connect(self._set_preserve)
+        self.tools.undo_requested.connect(self.undo)
+        self.tools.redo_requested.connect(self.redo)
+        self.tools.alpha_changed.connect(self._preview_texture)
+        self.tools.alpha_committed.connect(self.apply_texture)
+        self.tools.apply_texture_requested.connect(lambda: self.apply_texture(None))
+        self.regions.active_changed.connect(self.set_label)
+        self.canvas_view.label_picked.connect(self.set_label)
+        self.canvas_view.stroke_moved.connect(lambda: self.request_render(preview=True))
+        self.canvas_view.edited.connect(self._on_mask_edited)
+        self.gallery.files_requested.connect(self.add_references)
+        self.gallery.reference_selected.connect(self._update_texture_controls)
+        self.regions.checked_changed.connect(self._update_texture_controls)
+        self.history_strip.step_clicked.connect(self._go_to_step)
+
+    # -- state shared by actions ---------------------------------------------------------
+    def show_error(self, message: str, dialog: bool = True) -> None:
+        self.errors.append(message)
+        self.statusBar().showMessage(message, 10000)
+        if dialog and not self.property("quiet"):
+            QMessageBox.warning(self, "E4S Studio", message)
+
+    def _update_model_label(self) -> None:
+        text = self.model.describe() if self.model else "No model loaded — File › Choose model…"
+        self.model_label.setText(text)
+
+    def _on_busy(self, busy: bool) -> None:
+        self.busy_bar.setVisible(busy or self.tasks.pending > 0)
+        self.result_view.set_busy(busy)
+
+    def set_tool(self, tool: str) -> None:
+        self.tools.set_tool(tool)
+        self.canvas_view.set_tool(tool)
+
+    def set_label(self, label: int) -> None:
+        self._active_label = label
+        self.regions.set_active(label)
+        if self.document:
+            self.document.canvas.active_label = label
+
+    def resize_brush(self, step: int) -> None:
+        self.tools.set_brush_size(max(1, min(100, self.tools.brush_size() + step)))
+
+    def _set_preserve(self, on: bool) -> None:
+        if self.document:
+            self.document.canvas.protect_others = on
+
+    # -- documents -----------------------------------------------------------------------
+    def open_photo(self, path: str | Path) -> None:
+        """Open, align, parse and encode in the background; the window stays responsive."""
+        if self.model is None:
+            self.show_error("Choose a model first (File › Choose model…).")
+            return
+        model, path = self.model, Path(path)
+        self.statusBar().showMessage(f"Opening {path.name}…")
+        self.tasks.submit("open", lambda: Document.open(model, path))
+
+    def set_document(self, document: Document) -> None:
+        self.document = document
+        canvas = document.canvas
+        canvas.active_label = self._active_label
+        self.input_view.set_image(document.source.aligned.image)
+        self.canvas_view.set_canvas(canvas)
+        self.canvas_view.set_photo(document.source.aligned.image)
+        self.canvas_view.set_brush_radius(self.tools.brush_size())
+        self.canvas_view.set_overlay_opacity(self.tools.opacity())
+        canvas.protect_others = self.tools.preserve()
+        document.history.add_listener(self._on_history)
+        document.add_vector_listener(self._schedule_full)
+        for reference in document.references.values():
+            self.gallery.set_reference(reference.name, reference)
+        self._on_history()
+        self._update_texture_controls()
+        self.request_render(preview=False)
+        self.statusBar().showMessage(f"Opened {document.source.name}", 5000)
+
+    def regions_active(self) -> int:
+        return (
+            getattr(self.regions, "active", lambda: 6)()
+            if callable(getattr(self.regions, "active", None))
+            else 6
+        )
+
+    def add_references(self, paths: list[str]) -> None:
+        if self.model is None:
+            self.show_error("Choose a model first (File › Choose model…).")
+            return
+        model = self.model
+        for path in paths:
+            self.gallery.add_pending(path)
+            self.tasks.submit(f"reference:{path}", lambda p=path: make_reference(model, load_face(p)))
+
+    def _on_task(self, outcome: RenderOutcome) -> None:
+        self._on_busy(self.worker.busy)
+        key = outcome.kind
+        if key.startswith("reference:"):
+            path = key.split(":", 1)[1]
+            if outcome.error:
+                self.gallery.set_failed(path, outcome.error)
+                self.show_error(f"{Path(path).name}: {outcome.error}", dialog=False)
+            elif self.document is not None:
+                reference = self.document.add_reference(outcome.value)
+                self.gallery.set_reference(path, reference)
+        elif outcome.error:
+            self.show_error(outcome.error)
+        elif key == "open":
+            self.set_document(outcome.value)
+
+    # -- editing -------------------------------------------------------------------------
+    def _on_history(self) -> None:
+        if not self.document:
+            return
+        history = self.document.history
+        self.undo_action.setEnabled(history.can_undo)
+        self.redo_action.setEnabled(history.can_redo)
+        self.tools.set_undo_state(history.can_undo, history.can_redo)
+        self.history_strip.refresh(history)
+
+    def undo(self) -> None:
+        if self.document and self.document.history.undo():
+            self._schedule_full()
+
+    def redo(self) -> None:
+        if self.document and self.document.history.redo():
+            self._schedule_full()
+
+    def _go_to_step(self, position: int) -> None:
+        if self.document:
+            self.document.history.go_to(position)
+            self._schedule_full()
+
+    def _update_texture_controls(self, *_) -> None:
+        ready = bool(self.document and self.gallery.selected_reference() and self.regions.checked_regions())
+        self.tools.set_texture_enabled(ready)
+
+    def _preview_texture(self, alpha: float) -> None:
+        reference = self.gallery.selected_reference()
+        regions = self.regions.checked_regions()
+        if not (self.document and reference and regions):
+            return
+        self._preview_vectors = self.document.mixed_vectors(reference, regions, alpha)
+        self.request_render(preview=True)
+
+    def apply_texture(self, alpha: float | None) -> None:
+        """Commit the swap / interpolation of the checked regions toward the selected reference."""
+        self._preview_vectors = None
+        reference = self.gallery.selected_reference()
+        regions = self.regions.checked_regions()
+        if not self.document:
+            return
+        if not reference or not regions:
+            self.show_error("Pick a reference in the gallery and check the regions to change.", dialog=False)
+            return
+        if alpha is None:
+            alpha = self.tools.alpha()
+        self.document.apply_texture(reference, regions, alpha)
+
+    # -- rendering -----------------------------------------------------------------------
+    def _on_mask_edited(self) -> None:
+        """A finished gesture: show its preview at once, the full result when the user pauses."""
+        self.request_render(preview=True)
+        self._schedule_full()
+
+    def _schedule_full(self, *_) -> None:
+        self._full_timer.start()
+
+    def request_render(self, preview: bool) -> int | None:
+        if not (self.document and self.model):
+            return None
+        if preview and self._preview_running:
+            # Newest-wins would drop a running preview's result if we queued another, so a
+            # fast stroke would show nothing until it paused: wait for the one in flight.
+            self._preview_again = True
+            return None
+        self._preview_running = preview
+        labels, vectors = self.document.snapshot(self._preview_vectors)
+        model = self.model
+        size = min(PREVIEW_SIZE, model.resolution) if preview else None
+        kind = "preview" if preview else "full"
+        return self.worker.request(lambda: render_face(model, labels, vectors, size), kind)
+
+    def _on_render(self, outcome: RenderOutcome) -> None:
+        if outcome.kind == "preview":
+            self._preview_running = False
+            if self._preview_again:
+                self._preview_again = False
+                self.request_render(preview=True)
+        if outcome.error:
+            self.show_error(outcome.error)
+            return
+        self.result_view.set_image(outcome.value)
+        if outcome.kind == "full":
+            self.result = outcome.value
+            self.statusBar().showMessage(f"Rendered in {outcome.seconds:.2f} s", 3000)
+            if self.document:
+                self.history_strip.set_thumbnail(self.document.history.position - 1, outcome.value)
+        self._update_compare()
+
+    # -- compare (hold Space, or the split toggle) ---------------------------------------
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat() and self.document:
+            self.result_view.set_compare(self.document.source.aligned.image, None)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._update_compare()
+            return
+        super().keyReleaseEvent(event)
+
+    def toggle_split(self) -> None:
+        self._update_compare()
+
+    def _update_compare(self) -> None:
+        split = self.split_action.isChecked() and self.document is not None
+        original = self.document.source.aligned.image if split else None
+        self.result_view.set_compare(original, 0.5 if split else None)
+
+    # -- dialogs (file handling lives in files.py) ---------------------------------------
+    from .window_files import (  # noqa: E402  (methods defined in their own module)
+        choose_model_dialog,
+        export_dialog,
+        open_mask_dialog,
+        open_photo_dialog,
+        open_project_dialog,
+        save_project_dialog,
+    )
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1600, 900)
+        self.gallery.last_folder = str(self.settings.value("folders/references", ""))
+
+    def closeEvent(self, event) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("folders/references", self.gallery.last_folder or "")
+        self.worker.shutdown(2.0)
+        self.tasks.shutdown()
+        super().closeEvent(event)
+
+
+def pick_file(parent, title: str, folder: str, filters: str, save: bool = False) -> str:
+    dialog = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+    path, _ = dialog(parent, title, folder, filters)
+    return path

@@ -1,0 +1,82 @@
+"""Start the studio window (and the headless screenshot used by README and review)."""
+
+import logging
+import os
+import sys
+
+from e4s_core import load_model
+from e4s_core.errors import E4SError
+
+log = logging.getLogger(__name__)
+
+
+def _load_startup_model(path: str | None, device: str | None):
+    """(model, problem): the model on the command line, else the last one chosen, else the bundled one."""
+    from PySide6.QtCore import QSettings
+
+    if path:
+        candidates = [path]
+    else:
+        remembered = QSettings("E4S Studio", "E4S Studio").value("model/path")
+        candidates = ([str(remembered)] if remembered else []) + [None]
+    problem = ""
+    for candidate in candidates:
+        try:
+            return load_model(candidate, device=device), None
+        except E4SError as error:
+            problem = str(error)
+    return None, problem
+
+
+def run_studio(
+    photo: str | None = None,
+    model_path: str | None = None,
+    device: str | None = None,
+    screenshot: str | None = None,
+) -> int:
+    if screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("E4S Studio")
+    model, problem = _load_startup_model(model_path, device)
+    window = MainWindow(model)
+    if problem:
+        window.statusBar().showMessage(problem, 15000)
+    window.show()
+    if photo:
+        window.open_photo(photo)
+    if screenshot:
+        return take_screenshot(app, window, screenshot)
+    return app.exec()
+
+
+def take_screenshot(app, window, path: str, timeout_s: float = 120.0) -> int:
+    """Wait for the photo (if any) to open and render fully, then save the window as PNG."""
+    import time
+
+    from e4s_core.files import atomic_write
+
+    window.setProperty("quiet", True)
+    window.resize(1600, 900)
+    deadline = time.monotonic() + timeout_s
+    waiting_for_photo = window.tasks.pending > 0
+    while time.monotonic() < deadline:
+        app.processEvents()
+        opened = window.document is not None or not waiting_for_photo
+        rendered = window.document is None or window.result is not None
+        idle = window.tasks.pending == 0 and not window.worker.busy and not window._full_timer.isActive()
+        if opened and rendered and idle:
+            break
+        time.sleep(0.02)
+    app.processEvents()
+    image = window.grab()
+    atomic_write(path, lambda temp: image.save(temp, "PNG"))
+    print(f"wrote {path}")
+    if window.errors:
+        print("\n".join(window.errors), file=sys.stderr)
+    window.close()
+    return 0 if not window.errors else 1

@@ -1,0 +1,184 @@
+"""File actions of the main window: open photo / mask / project, save, export, choose model.
+
+Functions here are bound as ``MainWindow`` methods. Every failure is shown as a
+message (never a traceback) and leaves the window as it was; every write is atomic.
+"""
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QFileDialog
+
+from e4s_core import load_model
+from e4s_core.errors import E4SError
+from e4s_core.imageio import LABEL_FORMATS, read_labels, write_image
+from e4s_core.photo.io import write_photo
+from e4s_core.regions import to_color_mask
+
+from .models.document import pasted_result
+from .models.project import load_project, save_project
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
+PROJECT_FILTER = "E4S Studio project (*.e4s)"
+
+
+def _folder(window, key: str) -> str:
+    return str(window.settings.value(f"folders/{key}", ""))
+
+
+def _remember(window, key: str, path: str) -> None:
+    window.settings.setValue(f"folders/{key}", str(Path(path).parent))
+
+
+def open_photo_dialog(window) -> None:
+    path, _ = QFileDialog.getOpenFileName(window, "Open photo", _folder(window, "photos"), IMAGE_FILTER)
+    if path:
+        _remember(window, "photos", path)
+        window.open_photo(path)
+
+
+def open_mask(window, path: str, label_format: str = "e4s") -> bool:
+    if window.document is None:
+        window.show_error("Open a photo first; a mask edits its face.")
+        return False
+    try:
+        labels = read_labels(path, label_format)
+    except E4SError as error:
+        window.show_error(str(error))
+        return False
+    window.document.canvas.replace(labels, f"Open mask {Path(path).name}")
+    window._schedule_full()
+    return True
+
+
+def open_mask_dialog(window) -> None:
+    filters = ";;".join(
+        f"{name} label map (*.png *.bmp *.tif *.tiff)"
+        for name in ("E4S 12-class", "CelebAMask-HQ", "BiSeNet", "Color")
+    )
+    path, chosen = QFileDialog.getOpenFileName(window, "Open mask", _folder(window, "masks"), filters)
+    if path:
+        _remember(window, "masks", path)
+        names = filters.split(";;")
+        open_mask(window, path, LABEL_FORMATS[names.index(chosen)] if chosen in names else "e4s")
+
+
+def open_project(window, path: str) -> bool:
+    try:
+        document = load_project(path)
+    except E4SError as error:
+        window.show_error(str(error))
+        return False
+    if window.model is not None and document.base_vectors.shape[1] != window.model.config.vector_dim:
+        window.show_error(f"{Path(path).name} was made with a different model; choose that model first.")
+        return False
+    window.project_path = path
+    window.set_document(document)
+    return True
+
+
+def open_project_dialog(window) -> None:
+    path, _ = QFileDialog.getOpenFileName(window, "Open project", _folder(window, "projects"), PROJECT_FILTER)
+    if path:
+        _remember(window, "projects", path)
+        open_project(window, path)
+
+
+def save_project_to(window, path: str) -> bool:
+    if window.document is None:
+        return False
+    try:
+        save_project(window.document, path)
+    except (E4SError, OSError) as error:
+        window.show_error(f"Could not save {Path(path).name}: {error}")
+        return False
+    window.project_path = path
+    window.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
+    return True
+
+
+def save_project_dialog(window) -> None:
+    if window.document is None:
+        return
+    path = getattr(window, "project_path", None)
+    if not path:
+        path, _ = QFileDialog.getSaveFileName(
+            window, "Save project", _folder(window, "projects"), PROJECT_FILTER
+        )
+        if not path:
+            return
+        path = path if path.endswith(".e4s") else path + ".e4s"
+        _remember(window, "projects", path)
+    save_project_to(window, path)
+
+
+def export_result(window, path: str, what: str = "result") -> bool:
+    """what: "result" (the face crop), "photo" (pasted back), "labels" or "color"."""
+    document = window.document
+    if document is None or (what in ("result", "photo") and window.result is None):
+        window.show_error("Nothing to export yet: open a photo and wait for the result.")
+        return False
+    labels = document.canvas.labels.copy()
+    try:
+        if what == "labels":
+            write_image(labels, path)
+        elif what == "color":
+            write_image(to_color_mask(labels), path)
+        elif what == "photo":
+            pasted = pasted_result(document.source, window.result, labels)
+            if pasted is None:
+                raise E4SError("This face has no original photo to paste into; export the result instead.")
+            photo = document.source.photo
+            write_photo(pasted, path, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)
+        else:
+            write_photo(np.ascontiguousarray(window.result), path)
+    except E4SError as error:
+        window.show_error(str(error))
+        return False
+    window.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
+    return True
+
+
+def export_dialog(window) -> None:
+    choices = {
+        "Result face (*.png *.jpg)": "result",
+        "Result pasted into the photo (*.png *.jpg)": "photo",
+        "Label map (*.png)": "labels",
+        "Color mask (*.png)": "color",
+    }
+    path, chosen = QFileDialog.getSaveFileName(
+        window, "Export", _folder(window, "exports"), ";;".join(choices)
+    )
+    if path:
+        if not Path(path).suffix:
+            path += ".png"
+        _remember(window, "exports", path)
+        export_result(window, path, choices.get(chosen, "result"))
+
+
+def choose_model(window, path: str) -> bool:
+    try:
+        model = load_model(path)
+    except E4SError as error:
+        window.show_error(str(error))
+        return False
+    window.model = model
+    window.settings.setValue("model/path", path)
+    window._update_model_label()
+    if window.document is not None:
+        window.statusBar().showMessage(
+            "Model changed: reopen the photo to encode it with the new model.", 8000
+        )
+    return True
+
+
+def choose_model_dialog(window) -> None:
+    path, _ = QFileDialog.getOpenFileName(
+        window,
+        "Choose model checkpoint",
+        _folder(window, "models"),
+        "Checkpoints (*.pt *.pth);;All files (*)",
+    )
+    if path:
+        _remember(window, "models", path)
+        choose_model(window, path)

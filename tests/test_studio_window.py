@@ -1,0 +1,181 @@
+"""The real studio window, offscreen, with a small random model: edits, texture, files, errors."""
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QEvent, QPointF, QTimer
+from studio_helpers import drag, face_files, labels_of, local_random_model, send_mouse
+
+from app.main_window import MainWindow
+from app.models.document import render_face
+from app.window_files import choose_model, export_result, open_mask, open_project, save_project_to
+from e4s_core.regions import region_id
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(local_random_model(), settings=settings)
+    win.setProperty("quiet", True)  # errors go to the status bar and win.errors, no modal dialog
+    qtbot.addWidget(win)
+    win.resize(1400, 800)
+    win.show()
+    return win
+
+
+def wait_idle(qtbot, window, timeout=30000):
+    qtbot.waitUntil(
+        lambda: window.tasks.pending == 0 and not window.worker.busy and not window._full_timer.isActive(),
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def opened(qtbot, window, tmp_path):
+    photo, reference = face_files(tmp_path)
+    window.open_photo(photo)
+    qtbot.waitUntil(lambda: window.document is not None, timeout=30000)
+    wait_idle(qtbot, window)
+    return window, photo, reference
+
+
+def to_widget(view, x: float, y: float) -> tuple[float, float]:
+    """Widget position over label pixel (x, y): the inverse of the view's own (affine) mapping."""
+    origin = np.array(view.label_at(QPointF(0, 0)))
+    unit = np.array(view.label_at(QPointF(100, 100))) - origin
+    return float((x - origin[0]) * 100 / unit[0]), float((y - origin[1]) * 100 / unit[1])
+
+
+def test_brush_stroke_changes_pixels_under_it_and_undo_redo_restore(opened, qtbot):
+    window, _, _ = opened
+    window.set_tool("brush")
+    window.tools.set_brush_size(6)
+    window.set_label(region_id("hair"))
+    before = labels_of(window)
+    drag(
+        window.canvas_view, [to_widget(window.canvas_view, 150, 300), to_widget(window.canvas_view, 350, 300)]
+    )
+    after = labels_of(window)
+    changed = after != before
+    rows, cols = np.nonzero(changed)
+    assert changed.sum() > 100 and (after[changed] == region_id("hair")).all()
+    assert rows.min() >= 300 - 8 and rows.max() <= 300 + 8 and cols.min() >= 150 - 8 and cols.max() <= 350 + 8
+    window.undo()
+    assert np.array_equal(labels_of(window), before)
+    window.redo()
+    assert np.array_equal(labels_of(window), after)
+
+
+def test_fill_stops_at_the_region_border(opened):
+    window, _, _ = opened
+    labels = labels_of(window)
+    window.set_tool("fill")
+    window.set_label(region_id("ears"))
+    x, y = 256, 256  # inside the face: skin or nose
+    target = labels[y, x]
+    send_mouse(window.canvas_view, QEvent.Type.MouseButtonPress, *to_widget(window.canvas_view, x, y))
+    send_mouse(window.canvas_view, QEvent.Type.MouseButtonRelease, *to_widget(window.canvas_view, x, y))
+    after = labels_of(window)
+    changed = after != labels
+    assert changed.any() and (labels[changed] == target).all()
+    count, components = cv2.connectedComponents((labels == target).astype(np.uint8), connectivity=4)
+    assert np.array_equal(changed, components == components[y, x])
+
+
+def test_eraser_restores_the_parsed_labels(opened):
+    window, _, _ = opened
+    parsed = window.document.canvas.parsed.copy()
+    window.set_tool("brush")
+    window.tools.set_brush_size(10)
+    window.set_label(region_id("eye_glass"))
+    path = [to_widget(window.canvas_view, 200, 250), to_widget(window.canvas_view, 300, 250)]
+    drag(window.canvas_view, path)
+    assert (labels_of(window) != parsed).any()
+    window.set_tool("eraser")
+    window.tools.set_brush_size(14)
+    drag(window.canvas_view, path)
+    assert np.array_equal(labels_of(window), parsed)
+
+
+def test_texture_swap_changes_the_checked_region_and_alpha_zero_changes_nothing(opened, qtbot):
+    window, _, reference = opened
+    window.add_references([reference])
+    qtbot.waitUntil(lambda: len(window.document.references) == 1, timeout=30000)
+    ref_hash = next(iter(window.document.references))
+    window.gallery.select_reference(ref_hash)
+    window.regions.set_checked((region_id("hair"),))
+    model, labels = window.model, labels_of(window)
+    before = render_face(model, labels, window.document.vectors.copy())
+
+    window.apply_texture(0.0)
+    assert np.array_equal(render_face(model, labels, window.document.vectors.copy()), before)
+    window.apply_texture(1.0)
+    after = render_face(model, labels, window.document.vectors.copy())
+    change = np.abs(after.astype(int) - before.astype(int)).sum(2)
+    hair = cv2.resize(
+        (labels == region_id("hair")).astype(np.uint8), change.shape[::-1], interpolation=cv2.INTER_NEAREST
+    )
+    near_hair = cv2.dilate(hair, np.ones((5, 5), np.uint8)) > 0
+    assert change.sum() > 0 and change[near_hair].sum() >= 0.9 * change.sum()
+    assert window.document.history.commands[-1].regions == (region_id("hair"),)
+
+
+def test_project_save_and_open_reproduce_labels_vectors_and_result(opened, qtbot, tmp_path):
+    window, _, _ = opened
+    window.set_tool("brush")
+    drag(
+        window.canvas_view, [to_widget(window.canvas_view, 100, 100), to_widget(window.canvas_view, 200, 140)]
+    )
+    wait_idle(qtbot, window)
+    labels, vectors, result = labels_of(window), window.document.vectors.copy(), window.result.copy()
+    assert save_project_to(window, str(tmp_path / "edit.e4s"))
+    window.undo()
+    assert open_project(window, str(tmp_path / "edit.e4s"))
+    wait_idle(qtbot, window)
+    assert np.array_equal(labels_of(window), labels) and np.array_equal(window.document.vectors, vectors)
+    assert np.array_equal(window.result, result)
+    assert window.document.history.can_undo
+
+
+def test_export_writes_valid_files(opened, tmp_path):
+    window, _, _ = opened
+    for what, name in (("result", "r.png"), ("photo", "p.jpg"), ("labels", "l.png"), ("color", "c.png")):
+        assert export_result(window, str(tmp_path / name), what), window.errors
+        with Image.open(tmp_path / name) as image:
+            image.load()
+    assert Image.open(tmp_path / "p.jpg").size == (512, 512)  # the whole photo, face pasted back
+    assert np.asarray(Image.open(tmp_path / "l.png")).max() <= 11
+
+
+def test_corrupt_files_show_a_message_and_the_window_stays_usable(opened, qtbot, tmp_path):
+    window, photo, _ = opened
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    window.open_photo(str(junk))
+    qtbot.waitUntil(lambda: len(window.errors) == 1, timeout=10000)
+    assert "junk.png" in window.errors[0]
+    assert not open_mask(window, str(junk)) and not open_project(window, str(junk))
+    assert not choose_model(window, str(junk))
+    assert len(window.errors) == 4 and window.document is not None
+    window.open_photo(photo)  # still works
+    wait_idle(qtbot, window)
+    assert window.result is not None
+
+
+def test_ui_keeps_processing_events_while_a_slow_render_runs(opened, qtbot):
+    window, _, _ = opened
+    release = threading.Event()
+    blank = np.zeros((64, 64, 3), np.uint8)
+    window.worker.request(lambda: release.wait(5) and blank)  # a "render" that blocks
+    ticks = []
+    timer = QTimer(interval=20, timeout=lambda: ticks.append(1))
+    timer.start()
+    QTimer.singleShot(400, release.set)
+    qtbot.waitUntil(lambda: release.is_set() and not window.worker.busy, timeout=5000)
+    timer.stop()
+    assert len(ticks) >= 10  # the GUI thread ran its timer while the worker was blocked
