@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 from e4s_core import E4SModel
 from e4s_core.regions import REGIONS, region_id
 
-from .models.document import Document, load_face, make_reference, render_face
+from .models.document import Document, content_hash, load_face, make_reference, render_face
+from .models.project import save_project
 from .render_worker import RenderOutcome, RenderWorker
 from .task_queue import TaskQueue
 from .widgets.canvas_view import MaskCanvasView
@@ -39,6 +40,7 @@ from .widgets.tool_panel import ToolPanel
 log = logging.getLogger(__name__)
 
 FULL_RENDER_DELAY_MS = 250  # pause after the last change before the full-resolution render
+AUTOSAVE_INTERVAL_MS = 30_000
 PREVIEW_SIZE = 256
 TOOL_KEYS = {"B": "brush", "E": "eraser", "F": "fill", "R": "rectangle", "I": "eyedropper"}
 
@@ -60,6 +62,16 @@ class MainWindow(QMainWindow):
         self._preview_again = False
         self._full_timer = QTimer(self, singleShot=True, interval=FULL_RENDER_DELAY_MS)
         self._full_timer.timeout.connect(lambda: self.request_render(preview=False))
+        self._reference_cache: dict[tuple[str, int], object] = {}
+        self._dirty = False
+        self._owns_autosave = False
+        self.autosave_path = Path(
+            str(self.settings.value("autosave/path", ""))
+            or Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+            / "autosave.e4s"
+        )
+        self._autosave_timer = QTimer(self, interval=AUTOSAVE_INTERVAL_MS, timeout=self.autosave_now)
+        self._autosave_timer.start()
         self._build_views()
         self._build_actions()
         self._connect()
@@ -233,10 +245,17 @@ class MainWindow(QMainWindow):
         if self.model is None:
             self.show_error("Choose a model first (File › Choose model…).")
             return
-        model = self.model
         for path in paths:
             self.gallery.add_pending(path)
-            self.tasks.submit(f"reference:{path}", lambda p=path: make_reference(model, load_face(p)))
+            self.tasks.submit(f"reference:{path}", lambda p=path: self._encode_reference(p))
+
+    def _encode_reference(self, path: str):
+        """Runs on the task thread: align, parse and encode once per file content and model."""
+        model = self.model
+        key = (content_hash(Path(path).read_bytes()), id(model))
+        if key not in self._reference_cache:
+            self._reference_cache[key] = make_reference(model, load_face(path))
+        return self._reference_cache[key]
 
     def _on_task(self, outcome: RenderOutcome) -> None:
         self._on_busy(self.worker.busy)
@@ -258,6 +277,7 @@ class MainWindow(QMainWindow):
     def _on_history(self) -> None:
         if not self.document:
             return
+        self._dirty = True
         history = self.document.history
         self.undo_action.setEnabled(history.can_undo)
         self.redo_action.setEnabled(history.can_redo)
@@ -383,7 +403,33 @@ class MainWindow(QMainWindow):
             self.resize(1600, 900)
         self.gallery.last_folder = str(self.settings.value("folders/references", ""))
 
+    # -- autosave and recovery --------------------------------------------------------------
+    def autosave_now(self) -> bool:
+        """Save the open document to the autosave file if it changed since the last save."""
+        if not (self.document and self._dirty):
+            return False
+        try:
+            self.autosave_path.parent.mkdir(parents=True, exist_ok=True)
+            save_project(self.document, self.autosave_path)
+        except Exception as error:  # never let a background save break editing
+            log.warning("autosave failed: %s", error)
+            return False
+        self._dirty = False
+        self._owns_autosave = True
+        return True
+
+    def recover_autosave(self) -> bool:
+        """Reopen the work a crashed session left in the autosave file."""
+        from .window_files import open_project
+
+        if not (self.autosave_path.exists() and open_project(self, str(self.autosave_path))):
+            return False
+        self._owns_autosave = True
+        return True
+
     def closeEvent(self, event) -> None:
+        if self._owns_autosave:  # a clean exit leaves nothing to recover; others' files stay
+            self.autosave_path.unlink(missing_ok=True)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("folders/references", self.gallery.last_folder or "")
         self.worker.shutdown(2.0)

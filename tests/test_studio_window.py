@@ -20,6 +20,7 @@ def window(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("autosave/path", str(tmp_path / "autosave.e4s"))  # never the user's own
     win = MainWindow(local_random_model(), settings=settings)
     win.setProperty("quiet", True)  # errors go to the status bar and win.errors, no modal dialog
     qtbot.addWidget(win)
@@ -167,15 +168,44 @@ def test_corrupt_files_show_a_message_and_the_window_stays_usable(opened, qtbot,
     assert window.result is not None
 
 
-def test_ui_keeps_processing_events_while_a_slow_render_runs(opened, qtbot):
+def test_ui_keeps_processing_events_while_a_slow_model_renders(opened, qtbot, monkeypatch):
     window, _, _ = opened
-    release = threading.Event()
-    blank = np.zeros((64, 64, 3), np.uint8)
-    window.worker.request(lambda: release.wait(5) and blank)  # a "render" that blocks
+    release, started = threading.Event(), threading.Event()
+    fast_render = window.model.render
+
+    def slow_render(*args, **kwargs):  # a model that takes as long as the test wants
+        started.set()
+        release.wait(5)
+        return fast_render(*args, **kwargs)
+
+    monkeypatch.setattr(window.model, "render", slow_render)
     ticks = []
     timer = QTimer(interval=20, timeout=lambda: ticks.append(1))
     timer.start()
+    window.request_render(preview=False)
+    qtbot.waitUntil(started.is_set, timeout=5000)
     QTimer.singleShot(400, release.set)
-    qtbot.waitUntil(lambda: release.is_set() and not window.worker.busy, timeout=5000)
+    with qtbot.waitSignal(window.worker.finished, timeout=10000):
+        pass
     timer.stop()
-    assert len(ticks) >= 10  # the GUI thread ran its timer while the worker was blocked
+    assert len(ticks) >= 10  # the GUI thread ran its timer while the model was busy
+
+
+def test_autosave_and_recovery_after_a_crash(opened, qtbot, tmp_path):
+    window, _, _ = opened
+    window.autosave_path = tmp_path / "autosave.e4s"
+    window.set_tool("brush")
+    drag(
+        window.canvas_view, [to_widget(window.canvas_view, 120, 400), to_widget(window.canvas_view, 300, 420)]
+    )
+    assert window.autosave_now() and window.autosave_path.exists()
+    assert not window.autosave_now()  # nothing new to save
+    labels = labels_of(window)
+    crashed_later = MainWindow(window.model, settings=window.settings)  # a new session
+    crashed_later.setProperty("quiet", True)
+    qtbot.addWidget(crashed_later)
+    crashed_later.autosave_path = window.autosave_path
+    assert crashed_later.recover_autosave()
+    assert np.array_equal(labels_of(crashed_later), labels)
+    crashed_later.close()
+    assert not window.autosave_path.exists()  # a clean close removes it
