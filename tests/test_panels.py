@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -73,7 +73,7 @@ def _drop(widget, paths: list[Path]) -> bool:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     actions, buttons, mods = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0)
-    enter = QDragEnterEvent(QPointF(5, 5), actions, mime, buttons, mods)
+    enter = QDragEnterEvent(QPoint(5, 5), actions, mime, buttons, mods)
     drop = QDropEvent(QPointF(5, 5), actions, mime, buttons, mods)
     QApplication.sendEvent(widget, enter)
     QApplication.sendEvent(widget, drop)
