@@ -58,8 +58,9 @@ class MainWindow(QMainWindow):
         self.tasks = TaskQueue(self)
         self._preview_vectors: np.ndarray | None = None
         self._active_label = region_id("skin")
-        self._preview_running = False  # one preview in flight; newer strokes wait for it
-        self._preview_again = False
+        self._preview_again = False  # renders owed once the worker is free
+        self._full_again = False
+        self._closing = False
         self._full_timer = QTimer(self, singleShot=True, interval=FULL_RENDER_DELAY_MS)
         self._full_timer.timeout.connect(lambda: self.request_render(preview=False))
         self._reference_cache: dict[tuple[str, int], object] = {}
@@ -187,6 +188,14 @@ class MainWindow(QMainWindow):
     def _on_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy or self.tasks.pending > 0)
         self.result_view.set_busy(busy)
+        if busy:
+            return
+        if self._preview_again:
+            self._preview_again = False
+            self.request_render(preview=True)
+        elif self._full_again:
+            self._full_again = False
+            self.request_render(preview=False)
 
     def set_tool(self, tool: str) -> None:
         self.tools.set_tool(tool)
@@ -333,14 +342,17 @@ class MainWindow(QMainWindow):
         self._full_timer.start()
 
     def request_render(self, preview: bool) -> int | None:
-        if not (self.document and self.model):
+        if not (self.document and self.model) or self._closing:
             return None
-        if preview and self._preview_running:
-            # Newest-wins would drop a running preview's result if we queued another, so a
-            # fast stroke would show nothing until it paused: wait for the one in flight.
-            self._preview_again = True
+        if self.worker.busy:
+            # Newest-wins would drop the running render's result if we queued another (a fast
+            # stroke would show nothing until it paused): ask again when the worker is free,
+            # the preview first, then the full result.
+            if preview:
+                self._preview_again = True
+            else:
+                self._full_again = True
             return None
-        self._preview_running = preview
         labels, vectors = self.document.snapshot(self._preview_vectors)
         model = self.model
         size = min(PREVIEW_SIZE, model.resolution) if preview else None
@@ -348,11 +360,6 @@ class MainWindow(QMainWindow):
         return self.worker.request(lambda: render_face(model, labels, vectors, size), kind)
 
     def _on_render(self, outcome: RenderOutcome) -> None:
-        if outcome.kind == "preview":
-            self._preview_running = False
-            if self._preview_again:
-                self._preview_again = False
-                self.request_render(preview=True)
         if outcome.error:
             self.show_error(outcome.error)
             return
@@ -428,6 +435,9 @@ class MainWindow(QMainWindow):
         return True
 
     def closeEvent(self, event) -> None:
+        self._closing = True
+        self._full_timer.stop()
+        self._autosave_timer.stop()
         if self._owns_autosave:  # a clean exit leaves nothing to recover; others' files stay
             self.autosave_path.unlink(missing_ok=True)
         self.settings.setValue("window/geometry", self.saveGeometry())
