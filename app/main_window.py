@@ -13,7 +13,6 @@ import numpy as np
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -392,8 +391,8 @@ class MainWindow(QMainWindow):
         original = self.document.source.aligned.image if split else None
         self.result_view.set_compare(original, 0.5 if split else None)
 
-    # -- dialogs (file handling lives in files.py) ---------------------------------------
-    from .window_files import (  # noqa: E402  (methods defined in their own module)
+    # -- dialogs: the file actions live in window_files.py, bound here as methods --------
+    from .window_files import (  # noqa: E402
         choose_model_dialog,
         export_dialog,
         open_mask_dialog,
@@ -445,9 +444,3 @@ class MainWindow(QMainWindow):
         self.worker.shutdown(2.0)
         self.tasks.shutdown()
         super().closeEvent(event)
-
-
-def pick_file(parent, title: str, folder: str, filters: str, save: bool = False) -> str:
-    dialog = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-    path, _ = dialog(parent, title, folder, filters)
-    return path
