@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self._full_timer = QTimer(self, singleShot=True, interval=FULL_RENDER_DELAY_MS)
         self._full_timer.timeout.connect(lambda: self.request_render(preview=False))
         self._reference_cache: dict[tuple[str, int], object] = {}
+        self.references: dict[str, object] = {}  # the gallery's faces, for every document
         self._dirty = False
         self._owns_autosave = False
         self.autosave_path = Path(
@@ -235,8 +236,12 @@ class MainWindow(QMainWindow):
         canvas.protect_others = self.tools.preserve()
         document.history.add_listener(self._on_history)
         document.add_vector_listener(self._schedule_full)
-        for reference in document.references.values():
-            self.gallery.set_reference(reference.name, reference)
+        for reference in self.references.values():  # the gallery outlives documents
+            document.add_reference(reference)
+        self.references.update(document.references)
+        for reference in document.references.values():  # e.g. from an opened project
+            if self.gallery.item_for_hash(reference.hash) is None:
+                self.gallery.set_reference(reference.name, reference)
         self._on_history()
         self._update_texture_controls()
         self.request_render(preview=False)
@@ -273,8 +278,10 @@ class MainWindow(QMainWindow):
             if outcome.error:
                 self.gallery.set_failed(path, outcome.error)
                 self.show_error(f"{Path(path).name}: {outcome.error}", dialog=False)
-            elif self.document is not None:
-                reference = self.document.add_reference(outcome.value)
+            else:
+                reference = self.references.setdefault(outcome.value.hash, outcome.value)
+                if self.document is not None:
+                    self.document.add_reference(reference)
                 self.gallery.set_reference(path, reference)
         elif outcome.error:
             self.show_error(outcome.error)

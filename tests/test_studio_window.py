@@ -5,6 +5,7 @@ import threading
 import cv2
 import numpy as np
 import pytest
+from photos import astronaut
 from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, QTimer
 from studio_helpers import drag, face_files, labels_of, local_random_model, send_mouse
@@ -12,6 +13,7 @@ from studio_helpers import drag, face_files, labels_of, local_random_model, send
 from app.main_window import MainWindow
 from app.models.document import render_face
 from app.window_files import choose_model, export_result, open_mask, open_project, save_project_to
+from e4s_core.photo.io import write_photo
 from e4s_core.regions import region_id
 
 
@@ -209,3 +211,18 @@ def test_autosave_and_recovery_after_a_crash(opened, qtbot, tmp_path):
     assert np.array_equal(labels_of(crashed_later), labels)
     crashed_later.close()
     assert not window.autosave_path.exists()  # a clean close removes it
+
+
+def test_references_stay_usable_after_opening_another_photo(opened, qtbot, tmp_path):
+    window, photo, reference = opened
+    window.add_references([reference])
+    qtbot.waitUntil(lambda: len(window.references) == 1, timeout=30000)
+    mirrored = write_photo(np.ascontiguousarray(astronaut()[:, ::-1]), tmp_path / "mirrored.png")
+    window.open_photo(str(mirrored))  # a new document
+    qtbot.waitUntil(lambda: window.document.source.name == "mirrored.png", timeout=30000)
+    wait_idle(qtbot, window)
+    ref_hash = next(iter(window.references))
+    window.gallery.select_reference(ref_hash)
+    window.regions.set_checked((region_id("skin"),))
+    window.apply_texture(1.0)
+    assert window.document.history.commands[-1].reference == ref_hash
