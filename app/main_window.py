@@ -27,6 +27,7 @@ from e4s_core.regions import REGIONS, region_id
 
 from .models.document import Document, content_hash, load_face, make_reference, render_face
 from .models.project import save_project
+from .render_scheduler import RenderScheduler
 from .render_worker import RenderOutcome, RenderWorker
 from .task_queue import TaskQueue
 from .widgets.canvas_view import MaskCanvasView
@@ -38,7 +39,6 @@ from .widgets.tool_panel import ToolPanel
 
 log = logging.getLogger(__name__)
 
-FULL_RENDER_DELAY_MS = 250  # pause after the last change before the full-resolution render
 AUTOSAVE_INTERVAL_MS = 30_000
 PREVIEW_SIZE = 256
 TOOL_KEYS = {"B": "brush", "E": "eraser", "F": "fill", "R": "rectangle", "I": "eyedropper"}
@@ -57,11 +57,7 @@ class MainWindow(QMainWindow):
         self.tasks = TaskQueue(self)
         self._preview_vectors: np.ndarray | None = None
         self._active_label = region_id("skin")
-        self._preview_again = False  # renders owed once the worker is free
-        self._full_again = False
-        self._closing = False
-        self._full_timer = QTimer(self, singleShot=True, interval=FULL_RENDER_DELAY_MS)
-        self._full_timer.timeout.connect(lambda: self.request_render(preview=False))
+        self.renders = RenderScheduler(self.worker, self._render_job, self)
         self._reference_cache: dict[tuple[str, int], object] = {}
         self.references: dict[str, object] = {}  # the gallery's faces, for every document
         self._dirty = False
@@ -167,7 +163,7 @@ class MainWindow(QMainWindow):
         self.tools.apply_texture_requested.connect(lambda: self.apply_texture(None))
         self.regions.active_changed.connect(self.set_label)
         self.canvas_view.label_picked.connect(self.set_label)
-        self.canvas_view.stroke_moved.connect(lambda: self.request_render(preview=True))
+        self.canvas_view.stroke_moved.connect(lambda: self.renders.preview())
         self.canvas_view.edited.connect(self._on_mask_edited)
         self.gallery.files_requested.connect(self.add_references)
         self.gallery.reference_selected.connect(self._update_texture_controls)
@@ -188,14 +184,6 @@ class MainWindow(QMainWindow):
     def _on_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy or self.tasks.pending > 0)
         self.result_view.set_busy(busy)
-        if busy:
-            return
-        if self._preview_again:
-            self._preview_again = False
-            self.request_render(preview=True)
-        elif self._full_again:
-            self._full_again = False
-            self.request_render(preview=False)
 
     def set_tool(self, tool: str) -> None:
         self.tools.set_tool(tool)
@@ -244,15 +232,8 @@ class MainWindow(QMainWindow):
                 self.gallery.set_reference(reference.name, reference)
         self._on_history()
         self._update_texture_controls()
-        self.request_render(preview=False)
+        self.renders.full_now()
         self.statusBar().showMessage(f"Opened {document.source.name}", 5000)
-
-    def regions_active(self) -> int:
-        return (
-            getattr(self.regions, "active", lambda: 6)()
-            if callable(getattr(self.regions, "active", None))
-            else 6
-        )
 
     def add_references(self, paths: list[str]) -> None:
         if self.model is None:
@@ -322,7 +303,7 @@ class MainWindow(QMainWindow):
         if not (self.document and reference and regions):
             return
         self._preview_vectors = self.document.mixed_vectors(reference, regions, alpha)
-        self.request_render(preview=True)
+        self.renders.preview()
 
     def apply_texture(self, alpha: float | None) -> None:
         """Commit the swap / interpolation of the checked regions toward the selected reference."""
@@ -341,29 +322,20 @@ class MainWindow(QMainWindow):
     # -- rendering -----------------------------------------------------------------------
     def _on_mask_edited(self) -> None:
         """A finished gesture: show its preview at once, the full result when the user pauses."""
-        self.request_render(preview=True)
-        self._schedule_full()
+        self.renders.preview()
+        self.renders.full_soon()
 
     def _schedule_full(self, *_) -> None:
-        self._full_timer.start()
+        self.renders.full_soon()
 
-    def request_render(self, preview: bool) -> int | None:
-        if not (self.document and self.model) or self._closing:
-            return None
-        if self.worker.busy:
-            # Newest-wins would drop the running render's result if we queued another (a fast
-            # stroke would show nothing until it paused): ask again when the worker is free,
-            # the preview first, then the full result.
-            if preview:
-                self._preview_again = True
-            else:
-                self._full_again = True
+    def _render_job(self, preview: bool):
+        """A render of the current edit, from copies, so later edits cannot race with it."""
+        if not (self.document and self.model):
             return None
         labels, vectors = self.document.snapshot(self._preview_vectors)
         model = self.model
         size = min(PREVIEW_SIZE, model.resolution) if preview else None
-        kind = "preview" if preview else "full"
-        return self.worker.request(lambda: render_face(model, labels, vectors, size), kind)
+        return lambda: render_face(model, labels, vectors, size)
 
     def _on_render(self, outcome: RenderOutcome) -> None:
         if outcome.error:
@@ -441,8 +413,7 @@ class MainWindow(QMainWindow):
         return True
 
     def closeEvent(self, event) -> None:
-        self._closing = True
-        self._full_timer.stop()
+        self.renders.stop()
         self._autosave_timer.stop()
         if self._owns_autosave:  # a clean exit leaves nothing to recover; others' files stay
             self.autosave_path.unlink(missing_ok=True)

@@ -76,7 +76,7 @@ def take_screenshot(app, window, path: str, timeout_s: float = 120.0) -> int:
         app.processEvents()
         opened = window.document is not None or not waiting_for_photo
         rendered = window.document is None or window.result is not None
-        idle = window.tasks.pending == 0 and not window.worker.busy and not window._full_timer.isActive()
+        idle = window.tasks.pending == 0 and not window.renders.pending
         if opened and rendered and idle:
             break
         time.sleep(0.02)

@@ -47,7 +47,7 @@ def open_mask(window, path: str, label_format: str = "e4s") -> bool:
         window.show_error(str(error))
         return False
     window.document.canvas.replace(labels, f"Open mask {Path(path).name}")
-    window._schedule_full()
+    window.renders.full_soon()
     return True
 
 

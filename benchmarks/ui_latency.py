@@ -66,7 +66,7 @@ def measure(app, model: E4SModel, repeats: int) -> list[float]:
     view = window.canvas_view
     latencies = []
     for i in range(repeats + 1):
-        while window.worker.busy or window._full_timer.isActive():
+        while window.renders.pending:
             app.processEvents()
             time.sleep(0.001)
         window.set_label((4, 8)[i % 2])  # alternate, so every stroke changes the same row

@@ -33,7 +33,7 @@ def window(qtbot, tmp_path):
 
 def wait_idle(qtbot, window, timeout=30000):
     qtbot.waitUntil(
-        lambda: window.tasks.pending == 0 and not window.worker.busy and not window._full_timer.isActive(),
+        lambda: window.tasks.pending == 0 and not window.renders.pending,
         timeout=timeout,
     )
 
@@ -184,7 +184,7 @@ def test_ui_keeps_processing_events_while_a_slow_model_renders(opened, qtbot, mo
     ticks = []
     timer = QTimer(interval=20, timeout=lambda: ticks.append(1))
     timer.start()
-    window.request_render(preview=False)
+    window.renders.full_now()
     qtbot.waitUntil(started.is_set, timeout=5000)
     QTimer.singleShot(400, release.set)
     with qtbot.waitSignal(window.worker.finished, timeout=10000):
