@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     paste.add_argument("--into", type=Path, required=True, help="the original photo")
     paste.add_argument("-o", "--output", type=Path, required=True)
     paste.add_argument(
-        "--alignment", type=Path, help="the .align.json (default: beside RESULT, or its source)"
+        "--alignment", type=Path, help="the .align.json written by align (default: RESULT with .align.json)"
     )
     paste.add_argument("--labels", type=Path, help="label map of RESULT (default: parse RESULT)")
 
