@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     paste.add_argument("--labels", type=Path, help="label map of RESULT (default: parse RESULT)")
 
+    project = commands.add_parser(
+        "render-project", help="replay an .e4s project's edits headless and render the result"
+    )
+    project.add_argument("project", type=Path)
+    project.add_argument("-o", "--output", type=Path, required=True, help="the result face (PNG/JPEG)")
+    project.add_argument("--photo", type=Path, help="also write the result pasted back into the photo")
+    _model_options(project)
+
     convert = commands.add_parser(
         "convert-checkpoint", help="rewrite a model file as a tensors-only E4S Studio model"
     )
@@ -88,7 +96,16 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-COMMANDS = ("align", "parse", "paste", "info", "reconstruct", "convert-checkpoint", "selftest")
+COMMANDS = (
+    "align",
+    "parse",
+    "paste",
+    "render-project",
+    "info",
+    "reconstruct",
+    "convert-checkpoint",
+    "selftest",
+)
 
 
 def build_studio_parser() -> argparse.ArgumentParser:

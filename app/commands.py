@@ -18,6 +18,7 @@ def run(args: argparse.Namespace) -> int:
         "align": align,
         "parse": parse,
         "paste": paste,
+        "render-project": render_project,
         "info": info,
         "reconstruct": reconstruct,
         "convert-checkpoint": convert_checkpoint,
@@ -177,4 +178,31 @@ def paste(args) -> int:
     pasted = paste_result(photo, result, transform, labels)
     write_photo(pasted, args.output, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)
     print(f"pasted in {elapsed(start)}: wrote {args.output} ({photo.width}x{photo.height})")
+    return 0
+
+
+def render_project(args) -> int:
+    """The studio's commands, replayed without Qt: parsed map + encoded vectors + history."""
+    from app.models.document import pasted_result, render_face
+    from app.models.project import load_project, replay
+    from e4s_core.photo.io import write_photo
+
+    imageio.check_writable_image_path(args.output)
+    if args.photo is not None:
+        imageio.check_writable_image_path(args.photo)
+    document = load_project(args.project)
+    model = _load(args)
+    if document.base_vectors.shape[1] != model.config.vector_dim:
+        raise InputError(f"{args.project.name} was made with a different model (vectors of another size).")
+    labels, vectors = replay(document)
+    start = time.perf_counter()
+    result = render_face(model, labels, vectors)
+    print(f"replayed {document.history.position} edits, rendered in {elapsed(start)}")
+    write_photo(result, args.output)
+    if args.photo is not None:
+        pasted = pasted_result(document.source, result, labels)
+        if pasted is None:
+            raise InputError(f"{args.project.name} has no original photo to paste into.")
+        write_photo(pasted, args.photo)
+    print(f"wrote {args.output}" + (f" and {args.photo}" if args.photo else ""))
     return 0

@@ -226,3 +226,22 @@ def test_references_stay_usable_after_opening_another_photo(opened, qtbot, tmp_p
     window.regions.set_checked((region_id("skin"),))
     window.apply_texture(1.0)
     assert window.document.history.commands[-1].reference == ref_hash
+
+
+def test_a_saved_project_replays_headless_to_the_same_result(opened, qtbot, tmp_path):
+    from app.cli import main
+    from e4s_core import save_model
+
+    window, _, _ = opened
+    window.set_tool("brush")
+    drag(
+        window.canvas_view, [to_widget(window.canvas_view, 100, 200), to_widget(window.canvas_view, 300, 260)]
+    )
+    wait_idle(qtbot, window)
+    assert save_project_to(window, str(tmp_path / "edit.e4s"))
+    model_file = save_model(window.model.network, tmp_path / "model.pt")
+    out, photo_out = tmp_path / "replayed.png", tmp_path / "photo.png"
+    argv = ["render-project", str(tmp_path / "edit.e4s"), "-o", str(out), "--photo", str(photo_out)]
+    assert main([*argv, "--model", str(model_file), "--device", "cpu"]) == 0
+    assert np.array_equal(np.asarray(Image.open(out)), window.result)
+    assert Image.open(photo_out).size == (512, 512)
