@@ -50,9 +50,11 @@ def info(args) -> int:
 
 
 def reconstruct(args) -> int:
+    from e4s_core.photo.io import read_photo, write_photo
+
     imageio.check_writable_image_path(args.output)
     model = _load(args)
-    rgb = imageio.read_rgb(args.image)
+    rgb = read_photo(args.image).rgb
     labels = imageio.read_labels(args.labels, args.labels_format)
     image = imageio.image_to_tensor(rgb)
     label_tensor = torch.from_numpy(labels).long()[None]
@@ -62,7 +64,7 @@ def reconstruct(args) -> int:
         encoded = time.perf_counter()
         result = model.render(codes, label_tensor, size=args.size, reference=args.reference)
     print(f"encode {encoded - start:.2f} s, render {elapsed(encoded)}")
-    imageio.write_image(imageio.tensor_to_image(result), args.output)
+    write_photo(imageio.tensor_to_image(result), args.output)
     print(f"wrote {args.output}")
     return 0
 

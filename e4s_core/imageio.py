@@ -1,28 +1,17 @@
-"""Image and label-map files <-> the tensors the network takes. Writes are atomic."""
+"""Label-map files and image tensors (photos themselves: ``e4s_core.photo.io``). Writes are atomic."""
 
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from . import regions
 from .errors import InputError
 from .files import atomic_write
 
 LABEL_FORMATS = ("e4s", "celebamask-hq", "bisenet", "color")
-
-
-def read_rgb(path: str | os.PathLike) -> np.ndarray:
-    """uint8 [H, W, 3], EXIF orientation applied."""
-    try:
-        with Image.open(path) as image:
-            return np.asarray(ImageOps.exif_transpose(image).convert("RGB")).copy()
-    except FileNotFoundError as error:
-        raise InputError(f"Image not found: {path}") from error
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise InputError(f"{Path(path).name} is not a readable image (corrupt or truncated?)") from error
 
 
 def read_labels(path: str | os.PathLike, label_format: str = "e4s") -> np.ndarray:
