@@ -25,7 +25,14 @@ from PySide6.QtWidgets import (
 from e4s_core import E4SModel
 from e4s_core.regions import REGIONS, region_id
 
-from .models.document import Document, content_hash, load_face, make_reference, render_face
+from .models.document import (
+    Document,
+    LayoutCache,
+    content_hash,
+    load_face,
+    make_reference,
+    render_face,
+)
 from .models.project import save_project
 from .render_scheduler import RenderScheduler
 from .render_worker import RenderOutcome, RenderWorker
@@ -58,6 +65,7 @@ class MainWindow(QMainWindow):
         self._preview_vectors: np.ndarray | None = None
         self._active_label = region_id("skin")
         self.renders = RenderScheduler(self.worker, self._render_job, self)
+        self._layouts = LayoutCache()  # used only on the render thread
         self._reference_cache: dict[tuple[str, int], object] = {}
         self.references: dict[str, object] = {}  # the gallery's faces, for every document
         self._dirty = False
@@ -335,7 +343,8 @@ class MainWindow(QMainWindow):
         labels, vectors = self.document.snapshot(self._preview_vectors)
         model = self.model
         size = min(PREVIEW_SIZE, model.resolution) if preview else None
-        return lambda: render_face(model, labels, vectors, size)
+        layouts = self._layouts
+        return lambda: render_face(model, labels, vectors, size, layouts)
 
     def _on_render(self, outcome: RenderOutcome) -> None:
         if outcome.error:

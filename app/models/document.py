@@ -17,6 +17,7 @@ import torch
 
 from e4s_core import E4SModel
 from e4s_core.imageio import image_to_tensor, tensor_to_image
+from e4s_core.network.regional import RegionLayout
 from e4s_core.photo.align import AlignedFace
 from e4s_core.photo.io import Photo
 from e4s_core.photo.parse import parse_face
@@ -153,13 +154,41 @@ class Document:
         return self.canvas.labels.copy(), (self.vectors if vectors is None else vectors).copy()
 
 
+class LayoutCache:
+    """The label geometry of the last mask rendered, so texture-only edits skip rebuilding it.
+
+    Building a layout (resized labels, border sites of every layer) costs tens of
+    milliseconds; while the user drags the mix slider the mask does not change.
+    """
+
+    def __init__(self):
+        self._key: tuple | None = None
+        self._layout = None
+
+    def get(self, model: E4SModel, labels: np.ndarray) -> RegionLayout:
+        key = (id(model), labels.shape, hashlib.blake2b(labels.tobytes(), digest_size=16).digest())
+        if key != self._key:
+            self._layout = model.layout(torch.from_numpy(labels).long()[None])
+            self._key = key
+        return self._layout
+
+
 def render_face(
-    model: E4SModel, labels: np.ndarray, vectors: np.ndarray, size: int | None = None
+    model: E4SModel,
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    size: int | None = None,
+    layouts: LayoutCache | None = None,
 ) -> np.ndarray:
     """uint8 [S, S, 3] result for a (labels, vectors) snapshot; ``size`` = preview stage."""
     with torch.inference_mode():
         codes = model.style_codes(torch.from_numpy(vectors)[None])
-        image = model.render(codes, torch.from_numpy(labels).long()[None], size=size)
+        layout = (
+            layouts.get(model, labels)
+            if layouts is not None
+            else model.layout(torch.from_numpy(labels).long()[None])
+        )
+        image = model.render(codes, layout, size=size)
     return tensor_to_image(image)
 
 
