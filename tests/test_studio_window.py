@@ -54,6 +54,14 @@ def to_widget(view, x: float, y: float) -> tuple[float, float]:
     return float((x - origin[0]) * 100 / unit[0]), float((y - origin[1]) * 100 / unit[1])
 
 
+def paint_and_save(window, qtbot, path, start, end) -> None:
+    """One brush stroke from label pixel ``start`` to ``end``, rendered, then saved as a project."""
+    window.set_tool("brush")
+    drag(window.canvas_view, [to_widget(window.canvas_view, *start), to_widget(window.canvas_view, *end)])
+    wait_idle(qtbot, window)
+    assert save_project_to(window, str(path))
+
+
 def test_brush_stroke_changes_pixels_under_it_and_undo_redo_restore(opened, qtbot):
     window, _, _ = opened
     window.set_tool("brush")
@@ -130,13 +138,8 @@ def test_texture_swap_changes_the_checked_region_and_alpha_zero_changes_nothing(
 
 def test_project_save_and_open_reproduce_labels_vectors_and_result(opened, qtbot, tmp_path):
     window, _, _ = opened
-    window.set_tool("brush")
-    drag(
-        window.canvas_view, [to_widget(window.canvas_view, 100, 100), to_widget(window.canvas_view, 200, 140)]
-    )
-    wait_idle(qtbot, window)
+    paint_and_save(window, qtbot, tmp_path / "edit.e4s", (100, 100), (200, 140))
     labels, vectors, result = labels_of(window), window.document.vectors.copy(), window.result.copy()
-    assert save_project_to(window, str(tmp_path / "edit.e4s"))
     window.undo()
     assert open_project(window, str(tmp_path / "edit.e4s"))
     wait_idle(qtbot, window)
@@ -233,12 +236,7 @@ def test_a_saved_project_replays_headless_to_the_same_result(opened, qtbot, tmp_
     from e4s_core import save_model
 
     window, _, _ = opened
-    window.set_tool("brush")
-    drag(
-        window.canvas_view, [to_widget(window.canvas_view, 100, 200), to_widget(window.canvas_view, 300, 260)]
-    )
-    wait_idle(qtbot, window)
-    assert save_project_to(window, str(tmp_path / "edit.e4s"))
+    paint_and_save(window, qtbot, tmp_path / "edit.e4s", (100, 200), (300, 260))
     model_file = save_model(window.model.network, tmp_path / "model.pt")
     out, photo_out = tmp_path / "replayed.png", tmp_path / "photo.png"
     argv = ["render-project", str(tmp_path / "edit.e4s"), "-o", str(out), "--photo", str(photo_out)]

@@ -194,7 +194,7 @@ def render_face(
 
 def pasted_result(source: FaceSource, result: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     """The result blended back into the original photo at full resolution (None without a photo)."""
-    if source.photo is None or source.aligned.landmarks is None and source.photo.width != source.photo.height:
+    if source.photo is None:
         return None
     size = source.aligned.transform.size
     if result.shape[0] != size:
