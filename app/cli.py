@@ -12,6 +12,8 @@ from pathlib import Path
 
 from e4s_core.errors import E4SError
 
+from . import train_commands
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -85,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("selftest", help="build a small random model and check the engine end to end")
+    train_commands.add_commands(commands)
     return parser
 
 
@@ -105,6 +108,7 @@ COMMANDS = (
     "reconstruct",
     "convert-checkpoint",
     "selftest",
+    *train_commands.HANDLED,
 )
 
 
@@ -145,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     from . import commands
 
     try:
+        if args.command in train_commands.HANDLED:
+            return train_commands.run(args)
         return commands.run(args)
     except E4SError as error:
         print(f"e4s-studio: {error}", file=sys.stderr)
@@ -156,3 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def elapsed(start: float) -> str:
     return f"{time.perf_counter() - start:.2f} s"
+
+
+if __name__ == "__main__":  # python -m app.cli (what torchrun launches)
+    sys.exit(main())

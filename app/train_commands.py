@@ -1,0 +1,146 @@
+"""``e4s-studio train`` and ``e4s-studio train-parser``: training on the synthetic corpus.
+
+e4s-studio train runs/default --steps 20000            # one process (CUDA if present)
+torchrun --nproc_per_node 8 -m app.cli train runs/default --steps 20000   # DDP
+"""
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from e4s_core.errors import InputError
+
+
+def add_commands(commands) -> None:
+    train = commands.add_parser("train", help="train an E4S network on the synthetic corpus (resumable)")
+    train.add_argument("run_dir", type=Path, help="run folder: checkpoints go here; an existing run resumes")
+    train.add_argument("--steps", type=int, required=True, help="total optimisation steps")
+    train.add_argument("--batch-size", type=int, default=8, help="faces per step per process (default 8)")
+    train.add_argument("--lr", type=float, help="Adam learning rate (default: the paper's 1e-4)")
+    train.add_argument(
+        "--config",
+        default="default",
+        help="'default' (the shipped model's shape) or a JSON file of RGIConfig fields",
+    )
+    train.add_argument(
+        "--parser", type=Path, help="corpus parser file (from train-parser) for the id/parsing terms"
+    )
+    train.add_argument("--lpips", nargs=2, type=Path, metavar=("ALEXNET", "LPIPS_LIN"), help="use real LPIPS")
+    train.add_argument("--arcface", type=Path, help="IR-SE50 ArcFace weights for the real identity term")
+    train.add_argument(
+        "--weights", help="loss weights, e.g. 'perceptual=0,adversarial=0' (default: the paper's)"
+    )
+    train.add_argument("--max-minutes", type=float, help="stop after this long, with a checkpoint")
+    train.add_argument("--checkpoint-every", type=int, default=500)
+    train.add_argument("--device", help="cpu or cuda (default: cuda if present)")
+    train.add_argument("--workers", type=int, default=1, choices=[0, 1], help="painting processes per rank")
+    train.add_argument("--export", type=Path, help="also write the EMA model here when done")
+
+    parser = commands.add_parser("train-parser", help="train the small corpus face parser used by the losses")
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--steps", type=int, default=800)
+
+
+HANDLED = ("train", "train-parser")
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"train": train, "train-parser": train_parser}[args.command](args)
+
+
+def _parse_weights(text: str | None):
+    from e4s_core.training import LossWeights
+
+    if not text:
+        return LossWeights()
+    values = {}
+    for item in text.split(","):
+        name, _, value = item.partition("=")
+        if name.strip() not in LossWeights.__dataclass_fields__:
+            raise InputError(
+                f"unknown loss term {name!r}; terms: {', '.join(LossWeights.__dataclass_fields__)}"
+            )
+        try:
+            values[name.strip()] = float(value)
+        except ValueError as error:
+            raise InputError(f"loss weight {item!r} is not name=number") from error
+    return LossWeights(**values)
+
+
+def _config(text: str):
+    from e4s_core.network import RGIConfig
+    from e4s_core.training import DEFAULT_MODEL_CONFIG
+
+    if text == "default":
+        return DEFAULT_MODEL_CONFIG
+    path = Path(text)
+    try:
+        return RGIConfig.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError) as error:
+        raise InputError(
+            f"--config {text}: not 'default' nor a readable RGIConfig JSON file ({error})"
+        ) from error
+
+
+def train(args) -> int:
+    from e4s_core.training.feature_nets import load_arcface, load_lpips
+
+    from e4s_core import paper_constants
+    from e4s_core.training import Trainer, TrainSettings
+    from e4s_core.training.distributed import Distributed
+    from e4s_core.training.parser import load_parser
+    from e4s_core.training.trainer import format_report
+
+    logging.getLogger().setLevel(logging.INFO)
+    weights = _parse_weights(args.weights)
+    settings = TrainSettings(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr or paper_constants.TRAIN_LR,
+        discriminator_lr=args.lr or paper_constants.TRAIN_LR,
+        weights=weights,
+        max_minutes=args.max_minutes,
+        checkpoint_every=args.checkpoint_every,
+        data_workers=args.workers,
+    )
+    parser = load_parser(args.parser) if args.parser else None
+    if parser is None and (weights.identity > 0 or weights.parsing > 0) and not args.arcface:
+        raise InputError(
+            "the identity and parsing terms need --parser FILE (make one with e4s-studio train-parser),"
+            " or set them to 0 with --weights identity=0,parsing=0"
+        )
+    distributed = Distributed.from_environment(args.device)
+    trainer = Trainer(
+        _config(args.config),
+        settings,
+        args.run_dir,
+        parser=parser,
+        lpips=load_lpips(*args.lpips) if args.lpips else None,
+        arcface=load_arcface(args.arcface) if args.arcface else None,
+        distributed=distributed,
+    )
+    if trainer.resume() and distributed.is_main:
+        print(f"resumed {trainer.checkpoint_path()} at step {trainer.step}", flush=True)
+    trainer.fit(lambda report: print(format_report(report), flush=True))
+    if args.export and distributed.is_main:
+        trainer.export(args.export)
+        print(f"wrote {args.export}")
+    distributed.close()
+    return 0
+
+
+def train_parser(args) -> int:
+    from e4s_core.synthetic import TRAIN_SEED_LIMIT
+    from e4s_core.training.parser import parser_accuracy, save_parser, train_corpus_parser
+
+    def progress(step, steps, loss, seconds):
+        if step % 50 == 0 or step == steps:
+            print(f"step {step}/{steps} | cross-entropy {loss:.4f} | {seconds:.0f} s", flush=True)
+
+    parser = train_corpus_parser(args.steps, progress=progress)
+    held_out = list(range(TRAIN_SEED_LIMIT, TRAIN_SEED_LIMIT + 64))
+    print(f"held-out pixel accuracy {parser_accuracy(parser, held_out):.4f}")
+    save_parser(parser, args.output)
+    print(f"wrote {args.output}")
+    return 0

@@ -1,0 +1,294 @@
+"""Training an RGI network on the synthetic corpus: reconstruction as the proxy task.
+
+One step: paint a batch, encode -> codes -> render with random noise, the weighted objective,
+Adam on encoder + MLPs + generator (the mapping network is unused by E4S and stays frozen), an
+EMA of the weights, and every ``discriminator_every`` steps one discriminator update. Run under
+``torchrun --nproc_per_node N`` it is data-parallel (DDP; NCCL on GPUs, gloo on CPUs): every
+rank paints its own share of the faces and gradients are averaged.
+
+Checkpoints (``latest.pt`` in the run folder, atomic) hold the network, its EMA, both
+optimisers, the discriminator, the step and the settings; a run started on a folder that has one
+resumes from it and sees exactly the faces it would have seen.
+"""
+
+import copy
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .. import paper_constants as paper
+from ..checkpoint import save_model
+from ..errors import CheckpointError
+from ..files import atomic_write
+from ..network import RGIConfig, RGINetwork
+from ..network.regional import RegionLayout
+from .data import FaceBatch, SyntheticFaceStream, batch_loader, faces_to_batch
+from .discriminator import Discriminator
+from .distributed import Distributed
+from .objective import LossWeights, build_objective
+from .validation import validate
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "latest.pt"
+CHECKPOINT_FORMAT = "e4s-studio-training-run"
+
+
+@dataclass
+class TrainSettings:
+    steps: int
+    batch_size: int = 8  # per rank
+    lr: float = paper.TRAIN_LR
+    discriminator_lr: float = paper.TRAIN_LR
+    discriminator_every: int = paper.DISCRIMINATOR_EVERY
+    weights: LossWeights = field(default_factory=LossWeights)
+    ema_half_life_images: float = 10_000.0  # StyleGAN2-ADA's EMA, ramped up over the first images
+    ema_rampup: float = 0.05
+    checkpoint_every: int = 500
+    validate_every: int = 500
+    validation_faces: int = 16
+    log_every: int = 20
+    data_workers: int = 1
+    seed: int = 0
+    max_minutes: float | None = None  # stop (and checkpoint) after this much wall time
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        values["weights"] = self.weights.to_dict()
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainSettings":
+        values = dict(values)
+        values["weights"] = LossWeights(**values.get("weights", {}))
+        return cls(**values)
+
+
+@dataclass
+class StepReport:
+    step: int
+    steps: int
+    losses: dict[str, float]
+    images_per_second: float
+    eta_seconds: float
+    validation: dict[str, float] | None = None
+
+
+class Reconstructor(nn.Module):
+    """encode -> style codes -> render as one forward, so DDP can wrap it."""
+
+    def __init__(self, network: RGINetwork):
+        super().__init__()
+        self.network = network
+
+    def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        network = self.network
+        codes = network.style_codes(network.encode(images, labels))
+        layout = RegionLayout(labels, network.config.num_regions)
+        noise = network.G.random_noise(images.shape[0])
+        return network.render(codes, layout, noise)
+
+
+def trainable_parameters(network: RGINetwork) -> list[nn.Parameter]:
+    """Everything but the mapping network, which E4S never runs."""
+    return [p for name, p in network.named_parameters() if not name.startswith("G.style.")]
+
+
+class Trainer:
+    def __init__(
+        self,
+        config: RGIConfig,
+        settings: TrainSettings,
+        run_dir: str | Path,
+        parser: nn.Module | None = None,
+        lpips: nn.Module | None = None,
+        arcface: nn.Module | None = None,
+        distributed: Distributed | None = None,
+    ):
+        self.settings = settings
+        self.run_dir = Path(run_dir)
+        self.dist = distributed or Distributed.single()
+        device = self.dist.device
+        torch.manual_seed(settings.seed)  # identical initial weights on every rank
+        self.network = RGINetwork(config).to(device)
+        self.network.G.style.requires_grad_(False)
+        self.ema = copy.deepcopy(self.network).eval().requires_grad_(False)
+        self.reconstructor = self.dist.wrap(Reconstructor(self.network))
+        self.optimizer = torch.optim.Adam(
+            trainable_parameters(self.network), lr=settings.lr, betas=(0.9, 0.99)
+        )
+        weights = settings.weights
+        self.discriminator = Discriminator().to(device) if weights.adversarial > 0 else None
+        self.wrapped_discriminator = self.dist.wrap(self.discriminator) if self.discriminator else None
+        self.d_optimizer = (
+            torch.optim.Adam(self.discriminator.parameters(), lr=settings.discriminator_lr, betas=(0.9, 0.99))
+            if self.discriminator
+            else None
+        )
+        self.parser = parser.to(device) if parser is not None else None
+        self.objective = build_objective(
+            weights,
+            parser=self.parser,
+            discriminator=self.discriminator,
+            lpips=lpips.to(device) if lpips is not None else None,
+            arcface=arcface.to(device) if arcface is not None else None,
+        ).to(device)
+        self.step = 0
+        self.history: list[dict] = []
+        self.validation_batch = faces_to_batch(
+            [self._validation_seed(i) for i in range(settings.validation_faces)], config.out_size
+        )
+
+    @staticmethod
+    def _validation_seed(index: int) -> int:
+        from ..synthetic import TRAIN_SEED_LIMIT
+
+        return TRAIN_SEED_LIMIT + 900_000 + index  # far from the fidelity benchmark's seeds
+
+    # -- one step -------------------------------------------------------------------------------
+    def train_step(self, batch: FaceBatch) -> dict[str, float]:
+        device = self.dist.device
+        images, labels = batch.images.to(device), batch.labels.to(device)
+        if self.discriminator is not None:
+            self.discriminator.requires_grad_(False)  # the G step must not move D
+        generated = self.reconstructor(images, labels)
+        loss, values = self.objective(generated, images)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self._update_ema(images.shape[0] * self.dist.world_size)
+        if self.discriminator is not None and self.step % self.settings.discriminator_every == 0:
+            values["discriminator"] = self._discriminator_step(generated.detach(), images)
+        self.step += 1
+        return values
+
+    def _discriminator_step(self, generated: torch.Tensor, real: torch.Tensor) -> float:
+        self.discriminator.requires_grad_(True)
+        fake_logits = self.wrapped_discriminator(generated)
+        real_logits = self.wrapped_discriminator(real)
+        loss = nn.functional.softplus(fake_logits).mean() + nn.functional.softplus(-real_logits).mean()
+        self.d_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.d_optimizer.step()
+        return loss.item()
+
+    def _update_ema(self, images_this_step: int) -> None:
+        seen = (self.step + 1) * images_this_step
+        half_life = min(self.settings.ema_half_life_images, seen * self.settings.ema_rampup)
+        beta = 0.5 ** (images_this_step / max(half_life, 1e-8))
+        with torch.no_grad():
+            for ema_p, p in zip(self.ema.parameters(), self.network.parameters(), strict=True):
+                ema_p.lerp_(p, 1 - beta)
+            for ema_b, b in zip(self.ema.buffers(), self.network.buffers(), strict=True):
+                ema_b.copy_(b)
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def fit(self, progress: Callable[[StepReport], None] | None = None) -> None:
+        settings = self.settings
+        stream = SyntheticFaceStream(
+            settings.batch_size,
+            self.network.config.out_size,
+            start_batch=self.step,
+            rank=self.dist.rank,
+            world_size=self.dist.world_size,
+            first_seed=settings.seed * 7919,
+        )
+        batches = batch_loader(stream, settings.data_workers)
+        start, start_step = time.perf_counter(), self.step
+        window: dict[str, list[float]] = {}
+        while self.step < settings.steps:
+            values = self.train_step(next(batches))
+            for name, value in values.items():
+                window.setdefault(name, []).append(value)
+            elapsed = time.perf_counter() - start
+            out_of_time = settings.max_minutes is not None and elapsed > settings.max_minutes * 60
+            done = self.step >= settings.steps or out_of_time
+            validation = None
+            if self.step % settings.validate_every == 0 or done:
+                validation = self.validate()
+            if self.step % settings.log_every == 0 or done or validation:
+                mean = {name: sum(v) / len(v) for name, v in window.items()}
+                rate = (self.step - start_step) * settings.batch_size * self.dist.world_size / elapsed
+                eta = elapsed / (self.step - start_step) * (settings.steps - self.step)
+                report = StepReport(self.step, settings.steps, mean, rate, eta, validation)
+                self.history.append({"step": self.step, "elapsed": elapsed, **mean, **(validation or {})})
+                if progress is not None and self.dist.is_main:
+                    progress(report)
+                window = {}
+            if self.step % settings.checkpoint_every == 0 or done:
+                self.save_checkpoint()
+            if out_of_time:
+                log.info("stopping after %.1f minutes (max_minutes)", elapsed / 60)
+                break
+
+    def validate(self) -> dict[str, float]:
+        return validate(self.ema, self.validation_batch, self.dist.device)
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / CHECKPOINT_NAME
+
+    def save_checkpoint(self) -> Path | None:
+        self.dist.barrier()
+        if not self.dist.is_main:
+            return None
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "format": CHECKPOINT_FORMAT,
+            "step": self.step,
+            "config": self.network.config.to_dict(),
+            "settings": self.settings.to_dict(),
+            "network": self.network.state_dict(),
+            "ema": self.ema.state_dict(),
+            "latent_avg": self.ema.latent_avg.cpu(),
+            "optimizer": self.optimizer.state_dict(),
+            "discriminator": self.discriminator.state_dict() if self.discriminator else None,
+            "d_optimizer": self.d_optimizer.state_dict() if self.d_optimizer else None,
+            "history": self.history,
+        }
+        return atomic_write(self.checkpoint_path(), lambda temp: torch.save(payload, temp))
+
+    def resume(self) -> bool:
+        """Load ``latest.pt`` from the run folder if there is one; True if resumed."""
+        path = self.checkpoint_path()
+        if not path.exists():
+            return False
+        try:
+            payload = torch.load(path, map_location=self.dist.device, weights_only=True)
+        except Exception as error:
+            raise CheckpointError(f"{path} cannot be resumed: {error}") from error
+        if payload.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError(f"{path} is not an e4s-studio training checkpoint")
+        if payload["config"] != self.network.config.to_dict():
+            raise CheckpointError(f"{path} was trained with another network configuration")
+        self.network.load_state_dict(payload["network"])
+        self.ema.load_state_dict(payload["ema"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        for group in self.optimizer.param_groups:  # the settings of this run win over the saved ones
+            group["lr"] = self.settings.lr
+        if self.discriminator is not None and payload.get("discriminator") is not None:
+            self.discriminator.load_state_dict(payload["discriminator"])
+            self.d_optimizer.load_state_dict(payload["d_optimizer"])
+        self.step = payload["step"]
+        self.history = list(payload.get("history", []))
+        return True
+
+    def export(self, path: str | Path, metadata: dict | None = None) -> Path:
+        """Write the EMA network as a model file ``load_model`` reads."""
+        info = {"training_steps": self.step, "training": self.settings.to_dict(), **(metadata or {})}
+        return save_model(self.ema, path, metadata=info)
+
+
+def format_report(report: StepReport) -> str:
+    losses = " ".join(f"{name} {value:.4f}" for name, value in report.losses.items())
+    seconds = int(report.eta_seconds)
+    eta = f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    line = f"step {report.step}/{report.steps} | {losses} | {report.images_per_second:.1f} img/s | ETA {eta}"
+    if report.validation:
+        line += " | val " + " ".join(f"{k} {v:.4f}" for k, v in report.validation.items())
+    return line
