@@ -84,7 +84,6 @@ def _config(text: str):
 
 
 def train(args) -> int:
-    from e4s_core.training.feature_nets import load_arcface, load_lpips
 
     from e4s_core import paper_constants
     from e4s_core.training import Trainer, TrainSettings
@@ -110,14 +109,20 @@ def train(args) -> int:
             "the identity and parsing terms need --parser FILE (make one with e4s-studio train-parser),"
             " or set them to 0 with --weights identity=0,parsing=0"
         )
+    lpips = arcface = None
+    if args.lpips or args.arcface:
+        from e4s_core.training.feature_nets import load_arcface, load_lpips
+
+        lpips = load_lpips(*args.lpips) if args.lpips else None
+        arcface = load_arcface(args.arcface) if args.arcface else None
     distributed = Distributed.from_environment(args.device)
     trainer = Trainer(
         _config(args.config),
         settings,
         args.run_dir,
         parser=parser,
-        lpips=load_lpips(*args.lpips) if args.lpips else None,
-        arcface=load_arcface(args.arcface) if args.arcface else None,
+        lpips=lpips,
+        arcface=arcface,
         distributed=distributed,
     )
     if trainer.resume() and distributed.is_main:
