@@ -12,7 +12,7 @@ from pathlib import Path
 
 from e4s_core.errors import E4SError
 
-from . import train_commands
+from . import fit_commands, train_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("selftest", help="build a small random model and check the engine end to end")
     train_commands.add_commands(commands)
+    fit_commands.add_commands(commands)
     return parser
 
 
@@ -109,6 +110,7 @@ COMMANDS = (
     "convert-checkpoint",
     "selftest",
     *train_commands.HANDLED,
+    *fit_commands.HANDLED,
 )
 
 
@@ -151,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in train_commands.HANDLED:
             return train_commands.run(args)
+        if args.command in fit_commands.HANDLED:
+            return fit_commands.run(args)
         return commands.run(args)
     except E4SError as error:
         print(f"e4s-studio: {error}", file=sys.stderr)

@@ -1,0 +1,146 @@
+"""``e4s-studio fit``: the paper's optimisation phase (and optional generator fine-tuning) on one face.
+
+e4s-studio fit face.png labels.png -o fitted.png                    # 50 Adam steps on the vectors
+e4s-studio fit photo.jpg -o fitted.png --finetune-steps 200 --save-model tuned.pt
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+from e4s_core import paper_constants as paper
+from e4s_core.errors import InputError
+
+
+def add_commands(commands) -> None:
+    fit = commands.add_parser(
+        "fit", help="refine a face's region vectors on the photo (and optionally fine-tune the generator)"
+    )
+    fit.add_argument("image", type=Path, help="an aligned face, or any photo (its face is aligned first)")
+    fit.add_argument("labels", type=Path, nargs="?", help="label map of IMAGE (default: parse the face)")
+    fit.add_argument("-o", "--output", type=Path, required=True, help="the fitted face (PNG/JPEG)")
+    fit.add_argument(
+        "--vectors-steps",
+        type=int,
+        default=paper.FIT_VECTORS_STEPS,
+        help=f"Adam steps on the region vectors (default: the paper's {paper.FIT_VECTORS_STEPS})",
+    )
+    fit.add_argument(
+        "--finetune-steps",
+        type=int,
+        default=0,
+        help=f"then fine-tune the generator N steps (the paper: {paper.FINETUNE_STEPS}; default 0)",
+    )
+    fit.add_argument("--save-model", type=Path, help="write the fine-tuned model here (.pt)")
+    fit.add_argument(
+        "--labels-format",
+        default="e4s",
+        choices=["e4s", "celebamask-hq", "bisenet", "color"],
+        help="how LABELS is coded (default: the 12 E4S ids)",
+    )
+    fit.add_argument("--face", type=int, default=1, help="which face when IMAGE is a photo (1 = largest)")
+    fit.add_argument("--model", type=Path, help="checkpoint file (default: the bundled model)")
+    fit.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
+    fit.add_argument(
+        "--precision", default="float32", choices=["float32", "float16", "bfloat16"], help="weights dtype"
+    )
+
+
+HANDLED = ("fit",)
+
+
+def run(args: argparse.Namespace) -> int:
+    return fit(args)
+
+
+class ProgressPrinter:
+    """About ten lines per phase: step/steps, loss and the time left at the current pace."""
+
+    def __init__(self, phase: str):
+        self.phase, self.start = phase, time.perf_counter()
+
+    def __call__(self, step: int, steps: int, loss: float) -> None:
+        every = max(1, steps // 10)
+        if step == 1 or step % every == 0 or step == steps:
+            spent = time.perf_counter() - self.start
+            eta = spent / step * (steps - step)
+            print(f"{self.phase} step {step}/{steps} | loss {loss:.4f} | ETA {eta:.0f} s", flush=True)
+
+
+def _read_face(args):
+    """-> (uint8 [S, S, 3] aligned face, uint8 [h, w] E4S labels)."""
+    from e4s_core import imageio
+    from e4s_core.photo.io import read_photo
+    from e4s_core.photo.parse import parse_face
+    from e4s_core.photo.pipeline import open_face
+
+    if args.labels is not None:
+        rgb = read_photo(args.image).rgb
+        if rgb.shape[0] != rgb.shape[1]:
+            raise InputError(
+                f"{args.image.name} is {rgb.shape[1]}x{rgb.shape[0]}; with a label map the image must be"
+                " the aligned square face. Leave out LABELS to align and parse a photo."
+            )
+        return rgb, imageio.read_labels(args.labels, args.labels_format)
+    if args.face < 1:
+        raise InputError(f"--face counts from 1 (the largest face), got {args.face}")
+    opened = open_face(args.image, args.face - 1)
+    labels = parse_face(opened.aligned)
+    note = "already aligned" if opened.was_aligned else "aligned"
+    print(f"{args.image.name}: face {note} and parsed", flush=True)
+    return opened.aligned.image, labels
+
+
+def _report(phase: str, result) -> None:
+    state = "cancelled" if result.cancelled else "done"
+    print(
+        f"{phase} {state}: {result.steps_done} steps, loss {result.losses[0]:.4f} -> {result.best_loss:.4f},"
+        f" face PSNR {result.psnr_before:.2f} -> {result.psnr_after:.2f} dB,"
+        f" {result.seconds:.1f} s on {result.device}",
+        flush=True,
+    )
+
+
+def fit(args) -> int:
+    import torch
+
+    import e4s_core
+    from e4s_core import imageio
+    from e4s_core.checkpoint import save_model
+    from e4s_core.fitting import finetune_generator, fit_vectors
+    from e4s_core.photo.io import write_photo
+
+    imageio.check_writable_image_path(args.output)
+    if args.vectors_steps < 0 or args.finetune_steps < 0:
+        raise InputError("--vectors-steps and --finetune-steps must be 0 or more")
+    if args.save_model is not None:
+        if args.finetune_steps == 0:
+            raise InputError("--save-model needs --finetune-steps N (there is no tuned model to save)")
+        folder = args.save_model.parent if str(args.save_model.parent) else Path(".")
+        if not folder.is_dir():
+            raise InputError(f"Cannot write {args.save_model.name}: folder {folder} does not exist.")
+    rgb, labels = _read_face(args)
+    model = e4s_core.load_model(args.model, device=args.device, precision=args.precision)
+    print(f"loaded {model.describe()}", flush=True)
+    image = imageio.image_to_tensor(rgb)  # [1, 3, S, S]
+    label_map = torch.from_numpy(labels).long()[None]  # [1, h, w]
+
+    result = fit_vectors(
+        model, image, label_map, steps=args.vectors_steps, progress=ProgressPrinter("vectors")
+    )
+    _report("vectors", result)
+    vectors, final = result.vectors, model
+    if args.finetune_steps:
+        tuned = finetune_generator(
+            model, image, label_map, vectors, steps=args.finetune_steps, progress=ProgressPrinter("finetune")
+        )
+        _report("finetune", tuned)
+        final = tuned.model
+    with torch.no_grad():
+        rendered = final.render(final.style_codes(vectors), label_map)
+    write_photo(imageio.tensor_to_image(rendered), args.output)
+    print(f"wrote {args.output}")
+    if args.save_model is not None:
+        save_model(final.network, args.save_model, {**final.info.metadata, "name": final.info.name})
+        print(f"wrote {args.save_model}")
+    return 0
