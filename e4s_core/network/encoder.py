@@ -55,7 +55,10 @@ def masked_average(features: torch.Tensor, labels: torch.Tensor, num_regions: in
     """features [B, C, h, w], labels [B, h, w] -> per-region means [B, R, C] (0 where empty)."""
     batch, channels = features.shape[:2]
     one_hot = F.one_hot(labels.reshape(batch, -1), num_regions).to(features.dtype)  # [B, hw, R]
-    sums = one_hot.transpose(1, 2) @ features.reshape(batch, channels, -1).transpose(1, 2)
+    # features @ one_hot, not one_hot^T @ features^T: the latter's gradient reaches the features
+    # channels-last, and PyTorch's CPU InstanceNorm backward gets such a gradient wrong for a
+    # batch of one (torch 2.13; see tests/test_training.py).
+    sums = (features.reshape(batch, channels, -1) @ one_hot).transpose(1, 2)  # [B, R, C]
     counts = one_hot.sum(1)[:, :, None]
     return sums / counts.clamp(min=1)
 
