@@ -85,7 +85,7 @@ def _config(text: str):
 
 def train(args) -> int:
 
-    from e4s_core import paper_constants
+    from e4s_core import paper_constants, paths
     from e4s_core.training import Trainer, TrainSettings
     from e4s_core.training.distributed import Distributed
     from e4s_core.training.parser import load_parser
@@ -103,7 +103,8 @@ def train(args) -> int:
         checkpoint_every=args.checkpoint_every,
         data_workers=args.workers,
     )
-    parser = load_parser(args.parser) if args.parser else None
+    parser_file = args.parser or (paths.CORPUS_PARSER_FILE if paths.CORPUS_PARSER_FILE.is_file() else None)
+    parser = load_parser(parser_file) if parser_file else None
     if parser is None and (weights.identity > 0 or weights.parsing > 0) and not args.arcface:
         raise InputError(
             "the identity and parsing terms need --parser FILE (make one with e4s-studio train-parser),"

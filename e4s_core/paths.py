@@ -1,12 +1,29 @@
 """Where E4S Studio keeps its files. One place for every path the code uses."""
 
+import importlib.util
 import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-RESOURCES_DIR = Path(os.environ.get("E4S_RESOURCES", PROJECT_ROOT / "resources"))
+RESOURCES_PACKAGE = "e4s_studio_resources"  # resources/ inside an installed wheel (pyproject.toml)
+
+
+def _resources_dir() -> Path:
+    if "E4S_RESOURCES" in os.environ:
+        return Path(os.environ["E4S_RESOURCES"])
+    beside_source = PROJECT_ROOT / "resources"  # a checkout or an editable install
+    if beside_source.is_dir():
+        return beside_source
+    spec = importlib.util.find_spec(RESOURCES_PACKAGE)
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return beside_source
+
+
+RESOURCES_DIR = _resources_dir()
 MODELS_DIR = RESOURCES_DIR / "models"
 DEFAULT_MODEL_FILE = MODELS_DIR / "e4s-studio-default.pt"
+CORPUS_PARSER_FILE = MODELS_DIR / "corpus-parser.pt"
 
 
 def cache_dir() -> Path:
