@@ -39,7 +39,7 @@ def test_resources_are_found_beside_the_source_or_from_the_environment(monkeypat
     monkeypatch.setenv("E4S_RESOURCES", str(tmp_path))
     try:
         reloaded = importlib.reload(paths)
-        assert reloaded.DEFAULT_MODEL_FILE == tmp_path / "models" / "e4s-studio-default.pt"
+        assert tmp_path / "models" / "e4s-studio-default.pt" == reloaded.DEFAULT_MODEL_FILE
     finally:
         monkeypatch.delenv("E4S_RESOURCES")
         importlib.reload(paths)
