@@ -250,6 +250,8 @@ class Trainer:
             "discriminator": self.discriminator.state_dict() if self.discriminator else None,
             "d_optimizer": self.d_optimizer.state_dict() if self.d_optimizer else None,
             "history": self.history,
+            # the noise of the next steps: with it a resumed run renders what an uninterrupted one would
+            "rng": _rng_state(self.dist.device),
         }
         return atomic_write(self.checkpoint_path(), lambda temp: torch.save(payload, temp))
 
@@ -260,9 +262,13 @@ class Trainer:
             return False
         try:
             payload = torch.load(path, map_location=self.dist.device, weights_only=True)
-        except Exception as error:
-            raise CheckpointError(f"{path} cannot be resumed: {error}") from error
-        if payload.get("format") != CHECKPOINT_FORMAT:
+        except Exception as error:  # torch's messages run to many lines; users get the first
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise CheckpointError(
+                f"{path} cannot be resumed: it is damaged or not a training checkpoint ({reason});"
+                " delete it to start the run afresh"
+            ) from error
+        if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
             raise CheckpointError(f"{path} is not an e4s-studio training checkpoint")
         if payload["config"] != self.network.config.to_dict():
             raise CheckpointError(f"{path} was trained with another network configuration")
@@ -276,12 +282,25 @@ class Trainer:
             self.d_optimizer.load_state_dict(payload["d_optimizer"])
         self.step = payload["step"]
         self.history = list(payload.get("history", []))
+        if payload.get("rng") is not None:  # absent in checkpoints written before it was saved
+            _restore_rng_state(payload["rng"], self.dist.device)
         return True
 
     def export(self, path: str | Path, metadata: dict | None = None) -> Path:
         """Write the EMA network as a model file ``load_model`` reads."""
         info = {"training_steps": self.step, "training": self.settings.to_dict(), **(metadata or {})}
         return save_model(self.ema, path, metadata=info)
+
+
+def _rng_state(device: torch.device) -> dict[str, torch.Tensor | None]:
+    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+    return {"cpu": torch.get_rng_state(), "cuda": cuda}
+
+
+def _restore_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["cpu"].cpu())
+    if device.type == "cuda" and state.get("cuda") is not None:
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
 
 
 def format_report(report: StepReport) -> str:
