@@ -37,16 +37,21 @@ def add_commands(commands) -> None:
     train.add_argument("--workers", type=int, default=1, choices=[0, 1], help="painting processes per rank")
     train.add_argument("--export", type=Path, help="also write the EMA model here when done")
 
+    export = commands.add_parser("export-model", help="write a training run's EMA weights as a model file")
+    export.add_argument("run_dir", type=Path)
+    export.add_argument("output", type=Path)
+    export.add_argument("--name", help="the model's display name (default: the file name)")
+
     parser = commands.add_parser("train-parser", help="train the small corpus face parser used by the losses")
     parser.add_argument("output", type=Path)
     parser.add_argument("--steps", type=int, default=800)
 
 
-HANDLED = ("train", "train-parser")
+HANDLED = ("train", "train-parser", "export-model")
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"train": train, "train-parser": train_parser}[args.command](args)
+    return {"train": train, "train-parser": train_parser, "export-model": export_model}[args.command](args)
 
 
 def _parse_weights(text: str | None):
@@ -149,4 +154,12 @@ def train_parser(args) -> int:
     print(f"held-out pixel accuracy {parser_accuracy(parser, held_out):.4f}")
     save_parser(parser, args.output)
     print(f"wrote {args.output}")
+    return 0
+
+
+def export_model(args) -> int:
+    from e4s_core.training.export import export_run
+
+    path = export_run(args.run_dir, args.output, name=args.name)
+    print(f"wrote {path}")
     return 0

@@ -114,6 +114,22 @@ def checkpoint(tmp_path_factory) -> Path:
     return run / "latest.pt"
 
 
+def test_export_model_writes_the_runs_ema_weights_for_load_model(checkpoint, tmp_path, capsys):
+    output = tmp_path / "exported.pt"
+    assert main(["export-model", str(checkpoint.parent), str(output), "--name", "tiny run"]) == 0
+    model = load_model(output, device="cpu")
+    saved = torch.load(checkpoint, weights_only=True)
+    assert model.info.name == "tiny run" and model.info.metadata["training_steps"] == saved["step"]
+    assert _states_equal(model.network.state_dict(), saved["ema"])
+
+
+def test_export_model_from_a_folder_without_a_run_exits_2_with_one_line(tmp_path, capsys):
+    assert main(["export-model", str(tmp_path), str(tmp_path / "out.pt")]) == 2
+    error = capsys.readouterr().err
+    assert "No training checkpoint" in error and len(error.strip().splitlines()) == 1
+    assert not (tmp_path / "out.pt").exists()
+
+
 def _resume_from(path: Path, run: Path, config=None) -> None:
     run.mkdir(exist_ok=True)
     (run / "latest.pt").write_bytes(path.read_bytes())
