@@ -1,6 +1,5 @@
 """Multi-band blending and paste-back of an aligned crop into its full-resolution photo."""
 
-import time
 
 import cv2
 import numpy as np
@@ -268,9 +267,7 @@ def test_large_photo_is_processed_around_the_face_only():
     mask = face_mask()
     crop = cut_crop(photo, a)
     crop[100:180, 90:170] = (255, 255, 255)
-    start = time.perf_counter()
     out = paste_back(photo, crop, a, mask)
-    assert time.perf_counter() - start < 5
     assert np.array_equal(photo, before)
     x0, y0, x1, y1 = crop_roi(photo.shape, a, CROP, margin=0)
     changed = np.any(out != photo, axis=-1)

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -138,11 +137,9 @@ def test_benchmark_runs_end_to_end_on_a_saved_model(tmp_path):
     command = [sys.executable, str(ROOT / "benchmarks" / "fidelity.py"), "--model", str(model_file)]
     command += ["--faces", "4", "--pairs", "4", "--batch", "4", "--device", "cpu", "--json", str(output)]
 
-    start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
 
     assert result.returncode == 0, result.stderr
-    assert time.perf_counter() - start < 20
     assert "SSIM" in result.stdout and "leakage" in result.stdout and "FAIL" in result.stdout
     written = json.loads(output.read_text())
     assert written["reconstruction"]["faces"] == 4 and written["transfer"]["pairs"] == 4
