@@ -76,7 +76,7 @@ def convert_checkpoint(args) -> int:
 
 
 def selftest(args) -> int:
-    """Random small model on a synthetic face layout: fast path == reference loop."""
+    """Random small model: fast path == reference loop; then the bundled model reconstructs a face."""
     from e4s_core.network import RGIConfig, RGINetwork
     from e4s_core.synthetic_layout import ellipse_face_labels
 
@@ -104,8 +104,37 @@ def selftest(args) -> int:
     error = (fast - loop).abs().max().item()
     print(f"render 128 px: fast path {fast_time}, reference loop {loop_time}, max difference {error:.2e}")
     ok = error < 1e-4
-    print("selftest passed" if ok else "selftest FAILED: fast path differs from the reference loop")
+    if not ok:
+        print("selftest FAILED: fast path differs from the reference loop")
+        return 1
+    ok = _selftest_default_model()
+    print("selftest passed" if ok else "selftest FAILED: the bundled model does not reconstruct a face")
     return 0 if ok else 1
+
+
+def _selftest_default_model() -> bool:
+    """The bundled model reconstructs a held-out synthetic face better than its flat mean colour."""
+    from e4s_core.metrics import psnr
+    from e4s_core.synthetic import TRAIN_SEED_LIMIT
+    from e4s_core.training.data import faces_to_batch
+
+    start = time.perf_counter()
+    model = e4s_core.load_model()
+    print(f"loaded {model.describe()} in {elapsed(start)}")
+    face = faces_to_batch([TRAIN_SEED_LIMIT + 42], model.resolution)
+    images = face.images.to(model.device)
+    with torch.inference_mode():
+        codes = model.style_codes(model.encode(images, face.labels))
+        start = time.perf_counter()
+        result = model.render(codes, face.labels).clamp(-1, 1)
+        render_time = elapsed(start)
+    score = float(psnr(result, images))
+    flat = float(psnr(images.mean((2, 3), keepdim=True).expand_as(images), images))
+    print(
+        f"held-out synthetic face: PSNR {score:.1f} dB"
+        f" (its flat mean colour: {flat:.1f} dB), render {render_time}"
+    )
+    return score > flat
 
 
 def _face_index(args) -> int:

@@ -94,9 +94,9 @@ def _resolve_path(path) -> Path:
     if path is None:
         if not paths.DEFAULT_MODEL_FILE.is_file():
             raise CheckpointError(
-                "No bundled default model is installed yet"
-                f" (expected {paths.DEFAULT_MODEL_FILE.name} in {paths.MODELS_DIR})."
-                " Pass a checkpoint file instead, e.g. the authors' iteration_300000.pt."
+                "No bundled default model found"
+                f" (expected {paths.DEFAULT_MODEL_FILE.name} in {paths.MODELS_DIR}):"
+                " reinstall E4S Studio, or pass a model file, e.g. the authors' iteration_300000.pt."
             )
         return paths.DEFAULT_MODEL_FILE
     file = Path(path).expanduser()
