@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import tiny_config
 
 from e4s_core.network import RGIConfig, RGINetwork
 
@@ -103,3 +104,13 @@ def test_config_round_trips_through_a_plain_dict():
     assert RGIConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="unknown config fields"):
         RGIConfig.from_dict({**config.to_dict(), "colour": "red"})
+
+
+def test_single_scale_encoder_pools_only_the_last_stage():
+    config = tiny_config(pooled_stages=1)
+    network = RGINetwork(config)
+    assert config.vector_dim == config.encoder_widths[-1]
+    image, labels = torch.rand(2, 3, 64, 64) * 2 - 1, torch.randint(0, 12, (2, 64, 64))
+    assert network.encode(image, labels).shape == (2, 12, config.encoder_widths[-1])
+    with pytest.raises(ValueError, match="pooled_stages"):
+        tiny_config(pooled_stages=5)

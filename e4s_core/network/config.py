@@ -28,6 +28,9 @@ class RGIConfig:
     encoder_input_size: int = 256
     encoder_widths: tuple[int, ...] = (64, 128, 256, 512, 512)  # stem, then each stage
     encoder_units: tuple[int, ...] = (3, 4, 14, 3)
+    # Stages whose features are pooled into a region's vector: the paper's multi-scale encoder
+    # uses the last three; 1 is its single-scale ablation.
+    pooled_stages: int = 3
     blur_taps: tuple[int, ...] = (1, 3, 3, 1)
 
     def __post_init__(self):
@@ -41,6 +44,8 @@ class RGIConfig:
             )
         if len(self.encoder_widths) != len(self.encoder_units) + 1 or len(self.encoder_units) < 3:
             raise ValueError("encoder_widths needs the stem width plus one width per stage (>= 3)")
+        if not 1 <= self.pooled_stages <= len(self.encoder_units):
+            raise ValueError(f"pooled_stages must be in 1..{len(self.encoder_units)}")
         if min(self.encoder_widths[1:]) < 16:
             raise ValueError("encoder stage widths must be >= 16 (squeeze-excite divides by 16)")
         if not 1 <= self.regional_layers <= self.num_w_layers:
@@ -53,8 +58,8 @@ class RGIConfig:
 
     @property
     def vector_dim(self) -> int:
-        """Length of a region's texture vector: features pooled from the last three stages."""
-        return sum(self.encoder_widths[-3:])
+        """Length of a region's texture vector: features pooled from the last stages."""
+        return sum(self.encoder_widths[-self.pooled_stages :])
 
     def channels_at(self, size: int) -> int:
         return self.generator_channels[int(math.log2(size)) - 2]

@@ -80,7 +80,7 @@ class RegionEncoder(nn.Module):
             taps.append(len(body) - 1)
             in_ch = out_ch
         self.body = nn.Sequential(*body)
-        self.tap_units = tuple(taps[-3:])  # after units 6, 20, 23 in the authors' model
+        self.tap_units = tuple(taps[-config.pooled_stages :])  # units 6, 20, 23 in the authors' model
 
     def forward(self, image: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """image [B, 3, S, S] in [-1, 1] at the encoder size; labels [B, h, w] -> [B, R, V]."""

@@ -270,7 +270,7 @@ class Trainer:
             ) from error
         if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
             raise CheckpointError(f"{path} is not an e4s-studio training checkpoint")
-        if payload["config"] != self.network.config.to_dict():
+        if RGIConfig.from_dict(payload["config"]) != self.network.config:
             raise CheckpointError(f"{path} was trained with another network configuration")
         self.network.load_state_dict(payload["network"])
         self.ema.load_state_dict(payload["ema"])
