@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 from e4s_core import E4SModel
 from e4s_core.regions import REGIONS, region_id
 
+from .fit_action import TASK_KEY as FIT_TASK
+from .fit_action import FitAction
 from .models.document import (
     Document,
     LayoutCache,
@@ -69,6 +71,7 @@ class MainWindow(QMainWindow):
         self._reference_cache: dict[tuple[str, int], object] = {}
         self.references: dict[str, object] = {}  # the gallery's faces, for every document
         self._dirty = False
+        self._timing_note = ""  # the last "Rendered in" note, which later notes may replace
         self._owns_autosave = False
         self.autosave_path = Path(
             str(self.settings.value("autosave/path", ""))
@@ -139,6 +142,8 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action(edit_menu, "&Undo", self.undo, QKeySequence.StandardKey.Undo)
         redo_keys = [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
         self.redo_action = self._action(edit_menu, "&Redo", self.redo, redo_keys)
+        edit_menu.addSeparator()
+        self.fitter = FitAction(self, edit_menu)  # Fit to photo, and its Cancel
         view_menu = self.menuBar().addMenu("&View")
         self.split_action = self._action(view_menu, "&Split compare", self.toggle_split, "S")
         self.split_action.setCheckable(True)
@@ -188,6 +193,7 @@ class MainWindow(QMainWindow):
     def _update_model_label(self) -> None:
         text = self.model.describe() if self.model else "No model loaded — File › Choose model…"
         self.model_label.setText(text)
+        self.fitter.update_enabled()
 
     def _on_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy or self.tasks.pending > 0)
@@ -240,6 +246,7 @@ class MainWindow(QMainWindow):
                 self.gallery.set_reference(reference.name, reference)
         self._on_history()
         self._update_texture_controls()
+        self.fitter.update_enabled()
         self.renders.full_now()
         self.statusBar().showMessage(f"Opened {document.source.name}", 5000)
 
@@ -262,7 +269,9 @@ class MainWindow(QMainWindow):
     def _on_task(self, outcome: RenderOutcome) -> None:
         self._on_busy(self.worker.busy)
         key = outcome.kind
-        if key.startswith("reference:"):
+        if key == FIT_TASK:
+            self.fitter.finish(outcome)
+        elif key.startswith("reference:"):
             path = key.split(":", 1)[1]
             if outcome.error:
                 self.gallery.set_failed(path, outcome.error)
@@ -353,7 +362,9 @@ class MainWindow(QMainWindow):
         self.result_view.set_image(outcome.value)
         if outcome.kind == "full":
             self.result = outcome.value
-            self.statusBar().showMessage(f"Rendered in {outcome.seconds:.2f} s", 3000)
+            if self.statusBar().currentMessage() in ("", self._timing_note):  # never hide a report
+                self._timing_note = f"Rendered in {outcome.seconds:.2f} s"
+                self.statusBar().showMessage(self._timing_note, 3000)
             if self.document:
                 self.history_strip.set_thumbnail(self.document.history.position - 1, outcome.value)
         self._update_compare()
@@ -428,6 +439,7 @@ class MainWindow(QMainWindow):
             self.autosave_path.unlink(missing_ok=True)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("folders/references", self.gallery.last_folder or "")
+        self.fitter.cancel()  # a fit stops at its next step instead of holding up the exit
         self.worker.shutdown(2.0)
         self.tasks.shutdown()
         super().closeEvent(event)

@@ -63,6 +63,17 @@ def test_fitting_moves_only_the_face_regions_vectors(model, scene):
     assert {int(r) for r in torch.nonzero(moved)} == FACE_REGIONS & present
 
 
+def test_fitting_works_after_an_inference_mode_render_of_the_same_model(scene):
+    labels, start, target = scene
+    model = random_model(tiny_config())  # its own: the render fills the layers' weight caches
+    with torch.inference_mode():
+        model.render(model.style_codes(start), labels)
+
+    result = fit_vectors(model, target, labels, vectors=start, steps=1)
+
+    assert result.steps_done == 1 and not torch.equal(result.vectors, start)
+
+
 def test_pixels_outside_the_face_regions_do_not_change_the_fit(model, scene):
     labels, start, target = scene
     outside = ~face_mask(labels)[:, None].expand_as(target)

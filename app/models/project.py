@@ -1,8 +1,9 @@
 """``.e4s`` project files: one zip with the face, its label maps, vectors, references and history.
 
 Written atomically (temp file + rename). The history is stored as data — mask
-deltas and texture edits — so opening a project restores undo/redo, and
-``replay`` re-applies every step from the parsed map and the encoded vectors.
+deltas, texture edits and fits (old and new vector rows) — so opening a project
+restores undo/redo, and ``replay`` re-applies every step from the parsed map and
+the encoded vectors.
 """
 
 import io
@@ -19,6 +20,7 @@ from e4s_core.photo.io import Photo
 
 from .canvas import LabelDelta, ShapeEdit
 from .document import Document, FaceSource, Reference, TextureEdit
+from .fitting import FitEdit
 
 PROJECT_FORMAT = "e4s-studio-project"
 PROJECT_VERSION = 1
@@ -66,6 +68,12 @@ def save_project(document: Document, path: str | Path) -> Path:
                     "regions": list(command.regions),
                     "alpha": command.alpha,
                 }
+            )
+            arrays |= {prefix + "old.npy": command.old, prefix + "new.npy": command.new}
+        elif isinstance(command, FitEdit):
+            fields = ("psnr_before", "psnr_after", "steps")
+            steps.append(
+                {"kind": "fit", "regions": list(command.regions)} | {f: getattr(command, f) for f in fields}
             )
             arrays |= {prefix + "old.npy": command.old, prefix + "new.npy": command.new}
     for reference in document.references.values():
@@ -142,6 +150,11 @@ def _build(archive: zipfile.ZipFile, manifest: dict) -> Document:
             )
             document.canvas.apply_delta(delta)
             document.history.push(ShapeEdit(document.canvas, delta, step["label"]))
+        elif step["kind"] == "fit":
+            regions = tuple(step["regions"])
+            document.set_vector_rows(regions, new)
+            fit = FitEdit(document, regions, old, new, step["psnr_before"], step["psnr_after"], step["steps"])
+            document.history.push(fit)
         else:
             regions = tuple(step["regions"])
             document.set_vector_rows(regions, new)
@@ -161,6 +174,6 @@ def replay(document: Document) -> tuple[np.ndarray, np.ndarray]:
     for command in document.history.commands[: document.history.position]:
         if isinstance(command, ShapeEdit):
             fresh.canvas.apply_delta(command.delta)
-        else:
+        else:  # TextureEdit or FitEdit: both store the new rows they set
             fresh.set_vector_rows(command.regions, command.new)
     return fresh.canvas.labels.copy(), fresh.vectors.copy()

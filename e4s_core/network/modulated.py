@@ -134,7 +134,10 @@ class ModulatedConv2d(nn.Module):
         w = self.weight
         key = (w._version, w.data_ptr(), w.dtype, w.device)
         cached = self._derived.get(name)
-        if cached is None or cached[0] != key:
+        # A tensor built under inference_mode (a GUI render) cannot enter autograd (a fit on the
+        # same model); a normal one serves both, so rebuild it once outside inference mode.
+        stale = cached is not None and cached[1].is_inference() and not torch.is_inference_mode_enabled()
+        if cached is None or cached[0] != key or stale:
             cached = (key, build())
             self._derived[name] = cached
         return cached[1]

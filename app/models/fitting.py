@@ -1,0 +1,101 @@
+"""Fit to photo: the paper's optimisation phase for the open face, as one undoable step (Qt-free).
+
+The encoder's vectors are a one-pass guess; ``e4s_core.fitting.fit_vectors`` refines the face
+regions' vectors on the photo (Adam, lr 1e-2, 50 steps). The fit always compares against the
+photo's own regions (the parsed label map), never the user's edited mask: an edited mask says
+what the face should become, not where the photo's skin or eyes are. The result is rendered
+with the edited mask as usual.
+
+    result = fit_face(model, document.source, document.vectors.copy(), steps=50)   # slow
+    edit = apply_fit(document, started_from, result)                               # one step
+
+A ``FitEdit`` stores the old and new rows of the face regions (like ``TextureEdit``), so undo
+restores the encoder's vectors exactly and projects save and replay it.
+"""
+
+import numpy as np
+import torch
+
+from e4s_core import E4SModel
+from e4s_core import paper_constants as paper
+from e4s_core.errors import InputError
+from e4s_core.fitting import FACE_REGIONS, FitResult, Progress, ShouldStop, fit_vectors
+from e4s_core.imageio import image_to_tensor
+
+from .document import Document, FaceSource
+
+FIT_REGIONS: tuple[int, ...] = tuple(sorted(FACE_REGIONS))
+
+
+class FitEdit:
+    """The face regions' vectors replaced by the fitted ones."""
+
+    def __init__(
+        self,
+        document: Document,
+        regions: tuple[int, ...],
+        old: np.ndarray,
+        new: np.ndarray,
+        psnr_before: float,
+        psnr_after: float,
+        steps: int,
+    ):
+        self.document, self.regions = document, regions
+        self.old, self.new = old, new  # float32 [len(regions), V]
+        self.psnr_before, self.psnr_after, self.steps = psnr_before, psnr_after, steps
+        self.label = f"Fit to photo: PSNR {psnr_before:.1f} → {psnr_after:.1f} dB"
+
+    def undo(self) -> None:
+        self.document.set_vector_rows(self.regions, self.old)
+
+    def redo(self) -> None:
+        self.document.set_vector_rows(self.regions, self.new)
+
+
+def fit_face(
+    model: E4SModel,
+    source: FaceSource,
+    vectors: np.ndarray,
+    steps: int = paper.FIT_VECTORS_STEPS,
+    lr: float = paper.FIT_VECTORS_LR,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> FitResult:
+    """Fit the face regions of ``vectors`` [R, V] on the source photo under its parsed labels (slow)."""
+    image = image_to_tensor(source.aligned.image)  # [1, 3, S, S] in [-1, 1]
+    labels = torch.from_numpy(source.parsed).long()[None]  # [1, 512, 512]: the photo's own regions
+    start = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))[None]  # [1, R, V]
+    return fit_vectors(
+        model,
+        image,
+        labels,
+        start,
+        steps=steps,
+        lr=lr,
+        regions=FIT_REGIONS,
+        progress=progress,
+        should_stop=should_stop,
+    )
+
+
+def apply_fit(document: Document, started_from: np.ndarray, result: FitResult) -> FitEdit | None:
+    """Commit a finished fit as one history step; None when cancelled or nothing improved.
+
+    ``started_from`` [R, V] is the copy of the vectors the fit began with. A cancelled fit changes
+    nothing (Cancel means "leave my face as it was"), even though the engine returns its best so far.
+    """
+    if result.cancelled:
+        return None
+    regions = list(FIT_REGIONS)
+    if not np.array_equal(document.vectors[regions], started_from[regions]):
+        raise InputError(
+            "The face's textures changed while fitting, so the fit no longer applies. Fit again."
+        )
+    new = result.vectors.detach().float().cpu().numpy()[0, regions]  # [len(regions), V]
+    old = document.vectors[regions].copy()
+    if np.array_equal(old, new):
+        return None
+    edit = FitEdit(document, FIT_REGIONS, old, new, result.psnr_before, result.psnr_after, result.steps_done)
+    document.set_vector_rows(FIT_REGIONS, new)
+    document.history.push(edit)
+    return edit

@@ -1,0 +1,109 @@
+"""Edit › Fit to photo in the real window, offscreen, with a tiny random model and few steps."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from studio_helpers import face_files, local_random_model
+
+from app.fit_action import FitAction
+from app.main_window import MainWindow
+from app.models.fitting import FIT_REGIONS, FitEdit
+from app.models.project import replay
+from app.window_files import open_project, save_project_to
+from e4s_core import paper_constants as paper
+from e4s_core.regions import region_id
+
+OTHER_REGIONS = [r for r in range(12) if r not in FIT_REGIONS]
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("autosave/path", str(tmp_path / "autosave.e4s"))
+    win = MainWindow(local_random_model(), settings=settings)
+    win.setProperty("quiet", True)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def wait_idle(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: window.tasks.pending == 0 and not window.renders.pending, timeout=30000)
+
+
+@pytest.fixture
+def opened(qtbot, window, tmp_path):
+    window.open_photo(face_files(tmp_path)[0])
+    qtbot.waitUntil(lambda: window.document is not None, timeout=30000)
+    wait_idle(qtbot, window)
+    window.fitter.steps = 3
+    return window
+
+
+def fit(qtbot, window) -> None:
+    window.fitter.action.trigger()
+    qtbot.waitUntil(lambda: not window.fitter.running, timeout=30000)
+    wait_idle(qtbot, window)
+
+
+def test_fit_is_disabled_without_a_photo_and_defaults_to_the_papers_steps(window):
+    assert isinstance(window.fitter, FitAction) and window.fitter.steps == paper.FIT_VECTORS_STEPS
+    assert not window.fitter.action.isEnabled()
+    assert "photo" in window.fitter.action.toolTip()
+
+
+def test_fit_changes_only_face_regions_as_one_undoable_step(opened, qtbot):
+    window = opened
+    before, steps = window.document.vectors.copy(), window.document.history.position
+    fit(qtbot, window)
+    after = window.document.vectors
+    assert window.document.history.position == steps + 1
+    assert isinstance(window.document.history.commands[-1], FitEdit)
+    assert np.array_equal(after[OTHER_REGIONS], before[OTHER_REGIONS])
+    assert not np.array_equal(after[[region_id("skin")]], before[[region_id("skin")]])
+    assert window.statusBar().currentMessage().startswith("Fitted face regions: PSNR")
+    assert window.fitter.action.isEnabled() and not window.fitter.cancel_button.isVisible()
+    window.undo()
+    assert np.array_equal(window.document.vectors, before)
+    window.redo()
+    assert np.array_equal(window.document.vectors, after)
+
+
+def test_fit_uses_the_photos_own_regions_when_the_mask_was_edited(opened, qtbot):
+    window = opened
+    edited = np.full_like(window.document.canvas.labels, region_id("hair"))  # no face regions left
+    window.document.canvas.replace(edited, "All hair")
+    fit(qtbot, window)
+    assert not window.errors
+    assert isinstance(window.document.history.commands[-1], FitEdit)
+    assert np.array_equal(window.document.canvas.labels, edited)  # the edited mask is still rendered
+
+
+def test_cancel_leaves_the_document_as_it_was(opened, qtbot):
+    window = opened
+    window.fitter.steps = 10_000  # far more than the test waits for
+    before, steps = window.document.vectors.copy(), window.document.history.position
+    window.fitter.action.trigger()
+    assert window.fitter.running and not window.fitter.action.isEnabled()
+    qtbot.waitUntil(lambda: window.fitter.steps_done > 0, timeout=30000)
+    assert window.statusBar().currentMessage().startswith("Fitting ")
+    window.fitter.cancel_action.trigger()  # Esc
+    qtbot.waitUntil(lambda: not window.fitter.running, timeout=30000)
+    assert window.document.history.position == steps
+    assert np.array_equal(window.document.vectors, before)
+    assert "cancelled" in window.statusBar().currentMessage()
+    assert window.fitter.action.isEnabled()
+
+
+def test_a_saved_fit_opens_and_replays_to_the_same_vectors(opened, qtbot, tmp_path):
+    window = opened
+    fit(qtbot, window)
+    fitted = window.document.vectors.copy()
+    assert save_project_to(window, str(tmp_path / "fit.e4s"))
+    window.undo()
+    assert open_project(window, str(tmp_path / "fit.e4s"))
+    document = window.document
+    assert np.array_equal(document.vectors, fitted) and isinstance(document.history.commands[-1], FitEdit)
+    assert np.array_equal(replay(document)[1], fitted)
+    document.history.undo()
+    assert np.array_equal(document.vectors, document.base_vectors)
