@@ -280,6 +280,8 @@ class Trainer:
         if self.discriminator is not None and payload.get("discriminator") is not None:
             self.discriminator.load_state_dict(payload["discriminator"])
             self.d_optimizer.load_state_dict(payload["d_optimizer"])
+            for group in self.d_optimizer.param_groups:
+                group["lr"] = self.settings.discriminator_lr
         self.step = payload["step"]
         self.history = list(payload.get("history", []))
         if payload.get("rng") is not None:  # absent in checkpoints written before it was saved
