@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from e4s_core import E4SModel
 from e4s_core.regions import REGIONS, region_id
+from e4s_core.runtime import background_render_threads, intra_op_threads
 
 from .fit_action import TASK_KEY as FIT_TASK
 from .fit_action import FitAction
@@ -353,7 +354,13 @@ class MainWindow(QMainWindow):
         model = self.model
         size = min(PREVIEW_SIZE, model.resolution) if preview else None
         layouts = self._layouts
-        return lambda: render_face(model, labels, vectors, size, layouts)
+        threads = background_render_threads(model)
+
+        def job():
+            with intra_op_threads(threads):
+                return render_face(model, labels, vectors, size, layouts)
+
+        return job
 
     def _on_render(self, outcome: RenderOutcome) -> None:
         if outcome.error:
