@@ -28,22 +28,24 @@ class SqueezeExcite(nn.Module):
 
 
 class IRSEUnit(nn.Module):
-    """Pre-norm residual unit; the stride sits in the second 3x3 conv."""
+    """Pre-norm residual unit; the stride sits in the second 3x3 conv.
 
-    def __init__(self, in_ch: int, out_ch: int, stride: int):
+    ``norm`` is InstanceNorm here (the authors' encoder) and BatchNorm in ArcFace's IR-SE50
+    (``training/feature_nets.py``); the module names are the same in both checkpoints.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, stride: int, norm: type[nn.Module] = nn.InstanceNorm2d):
         super().__init__()
         if in_ch == out_ch:
             self.shortcut_layer = nn.MaxPool2d(1, stride)
         else:
-            self.shortcut_layer = nn.Sequential(
-                nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.InstanceNorm2d(out_ch)
-            )
+            self.shortcut_layer = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), norm(out_ch))
         self.res_layer = nn.Sequential(
-            nn.InstanceNorm2d(in_ch),
+            norm(in_ch),
             nn.Conv2d(in_ch, out_ch, 3, 1, 1, bias=False),
             nn.PReLU(out_ch),
             nn.Conv2d(out_ch, out_ch, 3, stride, 1, bias=False),
-            nn.InstanceNorm2d(out_ch),
+            norm(out_ch),
             SqueezeExcite(out_ch),
         )
 

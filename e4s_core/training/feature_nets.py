@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import CheckpointError
+from ..network.encoder import IRSEUnit
 
 # LPIPS's ScalingLayer: moves [-1, 1] images to the ImageNet statistics AlexNet was trained on.
 LPIPS_SHIFT = (-0.030, -0.088, -0.188)
@@ -29,7 +30,6 @@ ALEXNET_TAPS = (1, 4, 7, 9, 11)  # the ReLUs after each conv: LPIPS's relu1..rel
 # IR-SE50: (width, units) per stage; the first unit of each stage halves the resolution.
 IR_SE50_STAGES = ((64, 3), (128, 4), (256, 14), (512, 3))
 ARCFACE_SIZE = 112  # the recogniser's input side; 112 -> 56 -> 28 -> 14 -> 7
-SE_REDUCTION = 16
 
 
 def _alexnet_features() -> nn.Sequential:
@@ -92,41 +92,6 @@ def _unit_channels(features: torch.Tensor, eps: float = 1e-10) -> torch.Tensor:
     return features / (features.pow(2).sum(1, keepdim=True).sqrt() + eps)
 
 
-class SEModule(nn.Module):
-    def __init__(self, channels: int):
-        super().__init__()
-        self.fc1 = nn.Conv2d(channels, channels // SE_REDUCTION, 1, bias=False)
-        self.fc2 = nn.Conv2d(channels // SE_REDUCTION, channels, 1, bias=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate = x.mean((2, 3), keepdim=True)  # [B, C, 1, 1]
-        return x * torch.sigmoid(self.fc2(F.relu(self.fc1(gate))))
-
-
-class BottleneckIRSE(nn.Module):
-    """InsightFace's bottleneck_IR_SE with BatchNorm; the stride sits in the second 3x3 conv."""
-
-    def __init__(self, in_ch: int, out_ch: int, stride: int):
-        super().__init__()
-        if in_ch == out_ch:
-            self.shortcut_layer: nn.Module = nn.MaxPool2d(1, stride)
-        else:
-            self.shortcut_layer = nn.Sequential(
-                nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), nn.BatchNorm2d(out_ch)
-            )
-        self.res_layer = nn.Sequential(
-            nn.BatchNorm2d(in_ch),
-            nn.Conv2d(in_ch, out_ch, 3, 1, 1, bias=False),
-            nn.PReLU(out_ch),
-            nn.Conv2d(out_ch, out_ch, 3, stride, 1, bias=False),
-            nn.BatchNorm2d(out_ch),
-            SEModule(out_ch),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.shortcut_layer(x) + self.res_layer(x)
-
-
 class ArcFace(nn.Module):
     """IR-SE50 recogniser; ``stages`` other than the default exist for small test networks."""
 
@@ -138,8 +103,8 @@ class ArcFace(nn.Module):
         )
         body, taps = [], []
         for out_ch, units in stages:
-            body.append(BottleneckIRSE(in_ch, out_ch, 2))
-            body.extend(BottleneckIRSE(out_ch, out_ch, 1) for _ in range(units - 1))
+            body.append(IRSEUnit(in_ch, out_ch, 2, norm=nn.BatchNorm2d))
+            body.extend(IRSEUnit(out_ch, out_ch, 1, norm=nn.BatchNorm2d) for _ in range(units - 1))
             taps.append(len(body) - 1)
             in_ch = out_ch
         self.body = nn.Sequential(*body)
