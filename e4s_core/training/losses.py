@@ -90,9 +90,14 @@ class NonSaturatingAdversarial(nn.Module):
         return F.softplus(-self.discriminator(generated)).mean()
 
     def discriminator_loss(self, generated: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        fake_logits = self.discriminator(generated.detach())
-        real_logits = self.discriminator(real)
-        return F.softplus(fake_logits).mean() + F.softplus(-real_logits).mean()
+        return logistic_discriminator_loss(self.discriminator, generated, real)
+
+
+def logistic_discriminator_loss(discriminator: nn.Module, generated: torch.Tensor, real: torch.Tensor):
+    """D's side of the logistic loss; ``discriminator`` may be a DDP wrapper of the term's one."""
+    fake_logits = discriminator(generated.detach())
+    real_logits = discriminator(real)
+    return F.softplus(fake_logits).mean() + F.softplus(-real_logits).mean()
 
 
 # The paper's inner-face crop for the ID loss: rows 35..223, columns 32..220 of 256.

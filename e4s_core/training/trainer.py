@@ -30,6 +30,7 @@ from ..network.regional import RegionLayout
 from .data import FaceBatch, SyntheticFaceStream, batch_loader, faces_to_batch
 from .discriminator import Discriminator
 from .distributed import Distributed
+from .losses import logistic_discriminator_loss
 from .objective import LossWeights, build_objective
 from .validation import validate
 
@@ -169,9 +170,7 @@ class Trainer:
 
     def _discriminator_step(self, generated: torch.Tensor, real: torch.Tensor) -> float:
         self.discriminator.requires_grad_(True)
-        fake_logits = self.wrapped_discriminator(generated)
-        real_logits = self.wrapped_discriminator(real)
-        loss = nn.functional.softplus(fake_logits).mean() + nn.functional.softplus(-real_logits).mean()
+        loss = logistic_discriminator_loss(self.wrapped_discriminator, generated, real)
         self.d_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.d_optimizer.step()
