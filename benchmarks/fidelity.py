@@ -23,8 +23,8 @@ from pathlib import Path
 from e4s_core import E4SError, load_model
 from e4s_core.fidelity import MIN_TRANSFER_DISTANCE, reconstruction_scores, transfer_scores
 from e4s_core.synthetic import TRAIN_SEED_LIMIT
+from e4s_core.training.trainer import FIRST_VALIDATION_SEED
 
-VALIDATION_SEEDS = TRAIN_SEED_LIMIT + 900_000  # the trainer's held-out validation faces start here
 TARGETS = (  # (key, label, comparison, bound): the targets for the default model
     ("ssim", "SSIM", ">=", 0.90),
     ("psnr", "PSNR (dB)", ">=", 28.0),
@@ -129,10 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     last = args.first_seed + max(args.faces, 2 * args.pairs)
-    if args.first_seed < TRAIN_SEED_LIMIT or last > VALIDATION_SEEDS:
+    if args.first_seed < TRAIN_SEED_LIMIT or last > FIRST_VALIDATION_SEED:
         print(
             f"fidelity: seeds {args.first_seed}..{last - 1} must lie in"
-            f" {TRAIN_SEED_LIMIT}..{VALIDATION_SEEDS - 1}"
+            f" {TRAIN_SEED_LIMIT}..{FIRST_VALIDATION_SEED - 1}"
             " (below are training faces, above the trainer's validation faces); change --first-seed",
             file=sys.stderr,
         )

@@ -27,6 +27,7 @@ from ..errors import CheckpointError
 from ..files import atomic_write
 from ..network import RGIConfig, RGINetwork
 from ..network.regional import RegionLayout
+from ..synthetic import TRAIN_SEED_LIMIT
 from .data import FaceBatch, SyntheticFaceStream, batch_loader, faces_to_batch
 from .discriminator import Discriminator
 from .distributed import Distributed
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "latest.pt"
 CHECKPOINT_FORMAT = "e4s-studio-training-run"
+# Held-out faces validated while training: far above the training seeds and below them the
+# fidelity benchmark's (TRAIN_SEED_LIMIT up to here).
+FIRST_VALIDATION_SEED = TRAIN_SEED_LIMIT + 900_000
 
 
 @dataclass
@@ -142,14 +146,8 @@ class Trainer:
         self.step = 0
         self.history: list[dict] = []
         self.validation_batch = faces_to_batch(
-            [self._validation_seed(i) for i in range(settings.validation_faces)], config.out_size
+            [FIRST_VALIDATION_SEED + i for i in range(settings.validation_faces)], config.out_size
         )
-
-    @staticmethod
-    def _validation_seed(index: int) -> int:
-        from ..synthetic import TRAIN_SEED_LIMIT
-
-        return TRAIN_SEED_LIMIT + 900_000 + index  # far from the fidelity benchmark's seeds
 
     # -- one step -------------------------------------------------------------------------------
     def train_step(self, batch: FaceBatch) -> dict[str, float]:
