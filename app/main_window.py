@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 
 from e4s_core import E4SModel
 from e4s_core.regions import REGIONS, region_id
-from e4s_core.runtime import background_render_threads, intra_op_threads
 
 from .fit_action import TASK_KEY as FIT_TASK
 from .fit_action import FitAction
@@ -354,13 +353,7 @@ class MainWindow(QMainWindow):
         model = self.model
         size = min(PREVIEW_SIZE, model.resolution) if preview else None
         layouts = self._layouts
-        threads = background_render_threads(model)
-
-        def job():
-            with intra_op_threads(threads):
-                return render_face(model, labels, vectors, size, layouts)
-
-        return job
+        return lambda: render_face(model, labels, vectors, size, layouts)
 
     def _on_render(self, outcome: RenderOutcome) -> None:
         if outcome.error:

@@ -63,7 +63,8 @@ def background_render_threads(model) -> int | None:
     Measured on our 2-core CPU, off the main thread: the 256 px default model renders in
     ~105 ms with two intra-op threads but ~60 ms with one (its many small ops lose more to
     thread hand-offs than they gain), while the 1024 px authors' model is the other way round
-    (~410 ms with two, ~640 ms with one). On the main thread two threads win for both.
+    (~410 ms with two, ~640 ms with one). On the main thread two threads win for both, but
+    the app renders with this count everywhere so that results match bit for bit.
     """
     if model.device.type != "cpu" or model.resolution > SMALL_MODEL_RESOLUTION:
         return None

@@ -23,6 +23,7 @@ from e4s_core.photo.io import Photo
 from e4s_core.photo.parse import parse_face
 from e4s_core.photo.pipeline import open_face, paste_result
 from e4s_core.regions import REGIONS
+from e4s_core.runtime import background_render_threads, intra_op_threads
 
 from .canvas import LabelCanvas
 from .history import History
@@ -180,8 +181,12 @@ def render_face(
     size: int | None = None,
     layouts: LayoutCache | None = None,
 ) -> np.ndarray:
-    """uint8 [S, S, 3] result for a (labels, vectors) snapshot; ``size`` = preview stage."""
-    with torch.inference_mode():
+    """uint8 [S, S, 3] result for a (labels, vectors) snapshot; ``size`` = preview stage.
+
+    Every caller (the window's render thread, render-project) renders with the same intra-op
+    thread count, so a replayed project gives the window's result bit for bit.
+    """
+    with torch.inference_mode(), intra_op_threads(background_render_threads(model)):
         codes = model.style_codes(torch.from_numpy(vectors)[None])
         layout = (
             layouts.get(model, labels)
