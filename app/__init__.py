@@ -1,0 +1,1 @@
+"""The application: ``cli/`` (headless commands, the entry point) and ``studio/`` (the window)."""

@@ -18,7 +18,7 @@ import torch
 
 import e4s_core
 from e4s_core.errors import E4SError
-from e4s_core.synthetic import TRAIN_SEED_LIMIT
+from e4s_core.synthetic.seeds import SPEED_BENCHMARK_SEED
 from e4s_core.training import DEFAULT_MODEL_CONFIG
 from e4s_core.training.data import faces_to_batch
 
@@ -55,7 +55,7 @@ def main() -> int:
     except E4SError as error:
         print(f"default_model_speed: {error}", file=sys.stderr)
         return 2
-    face = faces_to_batch([TRAIN_SEED_LIMIT + 7], model.resolution)
+    face = faces_to_batch([SPEED_BENCHMARK_SEED], model.resolution)
     with torch.inference_mode():
         encode = median_ms(lambda: model.encode(face.images, face.labels), args.repeats)
         vectors = model.encode(face.images, face.labels)

@@ -9,8 +9,8 @@ Reconstruction: SSIM, PSNR, RMSE (the paper's Table 1; its full model reached 0.
 pairs, every region present in both is swapped in turn; transfer is how far that region's mean
 CIELAB colour moves toward the reference's (1.0 = all the way), leakage the mean ΔE change of the
 other regions (definitions in ``e4s_core/fidelity.py``). Faces are seeds from ``--first-seed``
-on, all at or above TRAIN_SEED_LIMIT (never seen in training) and below the training run's
-validation seeds. Without ``--model`` the shipped default model is measured.
+on, all among the held-out seeds (``e4s_core/synthetic/seeds.py``: never seen in training, and
+apart from the training run's validation seeds). Without ``--model`` the shipped default model is measured.
 """
 
 import argparse
@@ -22,8 +22,7 @@ from pathlib import Path
 
 from e4s_core import E4SError, load_model
 from e4s_core.fidelity import MIN_TRANSFER_DISTANCE, reconstruction_scores, transfer_scores
-from e4s_core.synthetic import TRAIN_SEED_LIMIT
-from e4s_core.training.trainer import FIRST_VALIDATION_SEED
+from e4s_core.synthetic.seeds import FIDELITY_FIRST_SEED, HELD_OUT_SEEDS
 
 TARGETS = (  # (key, label, comparison, bound): the issue's targets for the default model
     ("ssim", "SSIM", ">=", 0.90),
@@ -122,17 +121,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faces", type=int, default=200, help="faces for reconstruction")
     parser.add_argument("--pairs", type=int, default=200, help="(source, reference) pairs for transfer")
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--first-seed", type=int, default=TRAIN_SEED_LIMIT + 1000)
+    parser.add_argument("--first-seed", type=int, default=FIDELITY_FIRST_SEED)
     parser.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--ablation", help="compare models: NAME=PATH,NAME=PATH,...")
     args = parser.parse_args(argv)
 
     last = args.first_seed + max(args.faces, 2 * args.pairs)
-    if args.first_seed < TRAIN_SEED_LIMIT or last > FIRST_VALIDATION_SEED:
+    if args.first_seed not in HELD_OUT_SEEDS or last > HELD_OUT_SEEDS.stop:
         print(
-            f"fidelity: seeds {args.first_seed}..{last - 1} must lie in"
-            f" {TRAIN_SEED_LIMIT}..{FIRST_VALIDATION_SEED - 1}"
+            f"fidelity: seeds {args.first_seed}..{last - 1} must lie in the held-out seeds"
+            f" {HELD_OUT_SEEDS.start}..{HELD_OUT_SEEDS.stop - 1}"
             " (below are training faces, above the trainer's validation faces); change --first-seed",
             file=sys.stderr,
         )

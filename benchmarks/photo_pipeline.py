@@ -19,7 +19,7 @@ from e4s_core.photo.align import align_photo
 from e4s_core.photo.faces import detect_faces
 from e4s_core.photo.parse import parse_face
 from e4s_core.photo.paste import face_mask_from_labels, paste_back
-from e4s_core.photo.pipeline import PASTE_REGIONS
+from e4s_core.regions import FACE_REGIONS
 
 
 def median_time(fn, repeats: int):
@@ -36,7 +36,7 @@ def run(name: str, photo: np.ndarray, repeats: int) -> None:
     detect, faces = median_time(lambda: detect_faces(photo), repeats)
     align, aligned = median_time(lambda: align_photo(photo, faces=faces), repeats)
     parse, labels = median_time(lambda: parse_face(aligned), repeats)
-    mask = face_mask_from_labels(labels, PASTE_REGIONS, aligned.image.shape[0])
+    mask = face_mask_from_labels(labels, FACE_REGIONS, aligned.image.shape[0])
     paste, _ = median_time(
         lambda: paste_back(photo, aligned.image, aligned.transform.crop_to_photo, mask), repeats
     )

@@ -29,12 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from photos import astronaut  # noqa: E402
 from studio_helpers import send_mouse  # noqa: E402
 
-from app.main_window import MainWindow  # noqa: E402
-from app.models.document import Document, FaceSource, encode_face, render_face  # noqa: E402
+from app.studio.main_window import MainWindow  # noqa: E402
+from app.studio.models.document import Document, FaceSource, encode_face  # noqa: E402
 from e4s_core import E4SModel, ModelInfo, load_model  # noqa: E402
 from e4s_core.network import RGIConfig, RGINetwork  # noqa: E402
 from e4s_core.photo.align import align_photo  # noqa: E402
 from e4s_core.photo.parse import parse_face  # noqa: E402
+from e4s_core.rendering import render_face  # noqa: E402
 from e4s_core.runtime import tune_cpu_allocator  # noqa: E402
 
 

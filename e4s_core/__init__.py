@@ -11,6 +11,7 @@ from .device import resolve_device
 from .errors import CheckpointError, DeviceError, E4SError, InputError
 from .model import E4SModel, ModelInfo
 from .network import RGIConfig, RGINetwork
+from .network.regional import RegionLayout
 
 __all__ = [
     "CheckpointError",
@@ -21,6 +22,7 @@ __all__ = [
     "ModelInfo",
     "RGIConfig",
     "RGINetwork",
+    "RegionLayout",
     "load_model",
     "resolve_device",
     "save_model",

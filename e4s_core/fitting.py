@@ -28,15 +28,14 @@ from torch.nn import functional as F
 
 from . import paper_constants as paper
 from .errors import InputError
+from .image_distances import MultiScale, PixelMSE, SSIMDistance
 from .metrics import psnr
 from .model import E4SModel, ModelInfo
 from .network.regional import resize_labels
-from .photo.pipeline import PASTE_REGIONS
-from .training.losses import MultiScale, PixelMSE, SSIMDistance
+from .regions import FACE_REGIONS
 
 log = logging.getLogger(__name__)
 
-FACE_REGIONS: frozenset[int] = PASTE_REGIONS
 MIN_SSIM_SIDE = 16  # the 11-tap SSIM window needs room: coarser scales are dropped below this
 
 Progress = Callable[[int, int, float], None]  # (steps done, steps, loss of the last step)

@@ -11,7 +11,14 @@ from . import regions
 from .errors import InputError
 from .files import atomic_write
 
-LABEL_FORMATS = ("e4s", "celebamask-hq", "bisenet", "color")
+# How a label image codes its regions: the name a command takes -> what a person calls it.
+LABEL_FORMAT_TITLES = {
+    "e4s": "E4S 12-class",
+    "celebamask-hq": "CelebAMask-HQ",
+    "bisenet": "BiSeNet",
+    "color": "Color",
+}
+LABEL_FORMATS = tuple(LABEL_FORMAT_TITLES)
 
 
 def read_labels(path: str | os.PathLike, label_format: str = "e4s") -> np.ndarray:
@@ -43,6 +50,11 @@ def read_labels(path: str | os.PathLike, label_format: str = "e4s") -> np.ndarra
 def image_to_tensor(rgb: np.ndarray) -> torch.Tensor:
     """uint8 [H, W, 3] -> float32 [1, 3, H, W] in [-1, 1] (the authors' normalisation)."""
     return (torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 255 - 0.5) / 0.5
+
+
+def labels_to_tensor(labels: np.ndarray) -> torch.Tensor:
+    """uint8 [h, w] region ids -> int64 [1, h, w], the batch of one that the model takes."""
+    return torch.from_numpy(np.ascontiguousarray(labels)).long()[None]
 
 
 def tensor_to_image(image: torch.Tensor) -> np.ndarray:

@@ -5,6 +5,7 @@ methods follow the caller's grad mode: the weights do not require grad, so
 inference builds no graph unless the inputs ask for one (photo fitting).
 """
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,6 +16,8 @@ from .network import RGIConfig, RGINetwork
 from .network.regional import RegionLayout
 
 NoiseChoice = Literal["stored", "random"] | list[torch.Tensor]
+
+_IDENTITIES = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,9 @@ class E4SModel:
     def __init__(self, network: RGINetwork, info: ModelInfo):
         self.network = network.eval().requires_grad_(False)
         self.info = info
+        # What caches key on: unique for the life of the process, unlike id(), which a model
+        # built after this one is collected may get again.
+        self.identity = next(_IDENTITIES)
 
     @property
     def config(self) -> RGIConfig:

@@ -62,6 +62,22 @@ def region_id(name: str) -> int:
     return _ID_BY_KEY[key]
 
 
+# Region groups, as ids in increasing order (the order of the model's vector rows).
+# FACE_REGIONS: the face and what an edit may reshape around it: what paste-back replaces in the
+# photo and what fitting optimises. Hair, earrings and background stay the photo's own, as in
+# the authors' swap blending.
+FACE_REGIONS: tuple[int, ...] = tuple(
+    sorted(
+        region_id(name)
+        for name in ("lip", "eyebrows", "eyes", "nose", "skin", "ears", "belowface", "mouth", "eye_glass")
+    )
+)
+
+# Label maps as the parser writes them and the studio edits them (the aligned crop is 1024 px;
+# the network takes label maps of any size and resizes them itself).
+LABEL_MAP_SIZE = 512
+
+
 # E4S region name -> source parser class ids (section 1.2). Hat, necklace and cloth are dropped to
 # background exactly as the official converters do, so masks match what the model was trained on.
 _CELEBAMASK_HQ_TO_E4S: dict[str, tuple[int, ...]] = {

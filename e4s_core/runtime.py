@@ -12,6 +12,7 @@ import ctypes
 import logging
 import os
 import platform
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -43,28 +44,66 @@ def tune_cpu_allocator() -> bool:
     return _tuned
 
 
-@contextmanager
-def intra_op_threads(count: int | None) -> Iterator[None]:
-    """Run the block's torch ops with ``count`` intra-op threads (None: as they are), then restore."""
-    if count is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+class IntraOpThreads:
+    """The one owner of torch's intra-op thread count, which every thread of the process shares.
+
+    ``torch.set_num_threads`` is process-wide state, and renders must run with the same count
+    wherever they run (it changes float rounding: a project replayed headless must give the
+    window's pixels bit for bit). Blocks that ask for the same count run side by side; a block
+    that asks for another count waits until they have all left, so no thread ever changes the
+    count under another one. The first block in sets the count, the last one out restores it.
+    Nothing else in E4S Studio calls ``torch.set_num_threads``.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._count: int | None = None  # the count the blocks inside asked for
+        self._inside = 0
+        self._restore_to = 0
+
+    @contextmanager
+    def use(self, count: int | None) -> Iterator[None]:
+        """Run the block with ``count`` intra-op threads (None: as they are, taking no part)."""
+        if count is None:
+            yield
+            return
+        if count < 1:
+            raise ValueError(f"intra-op thread count must be 1 or more, got {count}")
+        with self._condition:
+            self._condition.wait_for(lambda: self._inside == 0 or self._count == count)
+            if self._inside == 0:
+                self._restore_to, self._count = torch.get_num_threads(), count
+            self._inside += 1
+            torch.set_num_threads(count)  # also on this thread: OpenMP keeps a count per thread
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._inside -= 1
+                if self._inside == 0:
+                    torch.set_num_threads(self._restore_to)
+                    self._count = None
+                    self._condition.notify_all()
+
+    @property
+    def count(self) -> int | None:
+        """The count blocks are running with now, None when no block is inside."""
+        with self._condition:
+            return self._count
 
 
-def background_render_threads(model) -> int | None:
-    """Intra-op threads for renders on a background (non-main) thread, None to leave them.
+INTRA_OP_THREADS = IntraOpThreads()
+intra_op_threads = INTRA_OP_THREADS.use
+
+
+def background_threads(model) -> int | None:
+    """Intra-op threads for model work off the main thread (renders, studio fits); None: leave them.
 
     Measured on our 2-core CPU, off the main thread: the 256 px default model renders in
     ~105 ms with two intra-op threads but ~60 ms with one (its many small ops lose more to
     thread hand-offs than they gain), while the 1024 px authors' model is the other way round
     (~410 ms with two, ~640 ms with one). On the main thread two threads win for both, but
-    the app renders with this count everywhere so that results match bit for bit.
+    every render uses this count so that results match bit for bit wherever they run.
     """
     if model.device.type != "cpu" or model.resolution > SMALL_MODEL_RESOLUTION:
         return None

@@ -1,6 +1,5 @@
 """Multi-band blending and paste-back of an aligned crop into its full-resolution photo."""
 
-
 import cv2
 import numpy as np
 import pytest

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from scipy import ndimage
 
-from app.models.canvas import LabelCanvas, LabelDelta
-from app.models.history import History
+from app.studio.models.canvas import LabelCanvas, LabelDelta
+from app.studio.models.history import History
 from e4s_core.regions import NUM_REGIONS, region_id
 
 BACKGROUND = region_id("background")
@@ -161,7 +161,7 @@ def test_new_edit_after_undo_clears_redo():
 def test_one_stroke_with_many_moves_is_one_history_step():
     canvas = LabelCanvas(np.zeros((64, 64), np.uint8))
     notified = []
-    canvas.history.add_listener(lambda: notified.append(canvas.history.position))
+    canvas.history.changed.connect(lambda: notified.append(canvas.history.position))
     canvas.brush_radius, canvas.active_label = 3, HAIR
     original = canvas.labels.copy()
 
@@ -169,8 +169,8 @@ def test_one_stroke_with_many_moves_is_one_history_step():
     stroke(canvas, [(32 + 20 * np.cos(a), 32 + 20 * np.sin(a)) for a in angles])
 
     assert canvas.history.position == 1
-    assert len(canvas.history.commands) == 1
-    assert canvas.history.commands[0].label == "Brush: Hair"
+    assert len(canvas.history.edits) == 1
+    assert canvas.history.edits[0].label == "Brush: Hair"
     assert notified == [1], "history should change once, when the stroke ends"
     canvas.history.undo()
     np.testing.assert_array_equal(canvas.labels, original)
@@ -219,7 +219,7 @@ def test_eraser_restores_parsed_labels_under_the_brush():
     keep = (painted == HAIR) & (erase_dist > 6)
     assert keep.sum() > 500
     assert (canvas.labels[keep] == HAIR).all(), "paint outside the eraser was lost"
-    assert canvas.history.commands[-1].label == "Eraser"
+    assert canvas.history.edits[-1].label == "Eraser"
     assert_delta_matches(delta, painted, canvas.labels)
 
     canvas.history.undo()
@@ -245,7 +245,7 @@ def test_fill_stops_at_region_border():
     np.testing.assert_array_equal(canvas.labels, expected)
     assert delta is not None and delta.box == (0, 0, 40, 18)
     assert canvas.history.position == 1
-    assert canvas.history.commands[0].label == "Fill: Hair"
+    assert canvas.history.edits[0].label == "Fill: Hair"
 
 
 def test_fill_on_a_pixel_with_the_active_label_is_not_a_history_step():
@@ -306,7 +306,7 @@ def test_rectangle_fills_the_clipped_rectangle_whatever_the_corner_order(corners
     expected[rows, cols] = NOSE
     np.testing.assert_array_equal(canvas.labels, expected)
     assert_delta_matches(delta, start, canvas.labels)
-    assert canvas.history.commands[-1].label == "Rectangle: Nose"
+    assert canvas.history.edits[-1].label == "Rectangle: Nose"
 
 
 @pytest.mark.parametrize("corners", [(-20, 5, -1, 30), (5, 48, 30, 90), (48, 48, 60, 60), (-9, -9, -2, -2)])
@@ -417,7 +417,7 @@ def test_replace_resizes_nearest_and_is_one_undo_step(shape, expected):
     np.testing.assert_array_equal(canvas.labels, expected(opened))
     assert canvas.labels.shape == (48, 48) and canvas.labels.dtype == np.uint8
     assert delta is not None and canvas.history.position == 1
-    assert canvas.history.commands[0].label == "Open mask"
+    assert canvas.history.edits[0].label == "Open mask"
     canvas.history.undo()
     np.testing.assert_array_equal(canvas.labels, original)
     canvas.history.redo()
@@ -451,7 +451,7 @@ def test_replace_rejects_invalid_labels_and_keeps_the_map(shape):
 def test_listeners_receive_boxes_that_contain_every_changed_pixel():
     canvas = LabelCanvas(voronoi_map(64, seed=11))
     boxes = []
-    canvas.add_listener(boxes.append)
+    canvas.changed.connect(boxes.append)
     canvas.brush_radius, canvas.active_label = 4, HAIR
     before = canvas.labels.copy()
 
@@ -515,7 +515,7 @@ def test_go_to_jumps_back_and_forth_in_history():
         canvas.history.go_to(position)
         assert canvas.history.position == position
         np.testing.assert_array_equal(canvas.labels, snapshots[position])
-    assert len(canvas.history.commands) == 6
+    assert len(canvas.history.edits) == 6
 
     for bad in (-1, 7):
         with pytest.raises(IndexError):

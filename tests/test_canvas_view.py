@@ -6,9 +6,9 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.models.canvas import LabelCanvas
-from app.widgets.canvas_view import MaskCanvasView
-from app.widgets.image_view import ImageView
+from app.studio.models.canvas import LabelCanvas
+from app.studio.widgets.canvas_view import MaskCanvasView
+from app.studio.widgets.image_view import ImageView
 from e4s_core.regions import PALETTE, region_id
 
 SIZE, VIEW = 64, 256  # a 64 px label map fitted into 256 px: 4 screen px per label px

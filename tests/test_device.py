@@ -70,6 +70,6 @@ def test_intra_op_threads_applies_inside_the_block_and_restores_after():
 
 
 def test_background_renders_of_small_cpu_models_use_one_thread(tiny_model):
-    from e4s_core.runtime import background_render_threads
+    from e4s_core.runtime import background_threads
 
-    assert background_render_threads(tiny_model) == 1
+    assert background_threads(tiny_model) == 1

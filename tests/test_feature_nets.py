@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from e4s_core.errors import CheckpointError
+from e4s_core.image_distances import MultiScale
 from e4s_core.training import feature_nets
 from e4s_core.training.feature_nets import LPIPS, ArcFace, load_arcface, load_lpips
-from e4s_core.training.losses import ID_CROP, FeatureCosineDistance, MultiScale
+from e4s_core.training.losses import ID_CROP, FeatureCosineDistance
 
 TINY_STAGES = ((16, 1), (16, 1), (32, 1), (32, 1))
 

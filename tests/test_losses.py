@@ -3,16 +3,10 @@
 import pytest
 import torch
 
+from e4s_core.image_distances import MultiScale, PixelMSE, SSIMDistance
 from e4s_core.metrics import psnr, rmse, srgb_to_lab, ssim
 from e4s_core.training.discriminator import Discriminator
-from e4s_core.training.losses import (
-    ID_CROP,
-    FeatureCosineDistance,
-    MultiScale,
-    NonSaturatingAdversarial,
-    PixelMSE,
-    SSIMDistance,
-)
+from e4s_core.training.losses import ID_CROP, FeatureCosineDistance, NonSaturatingAdversarial
 from e4s_core.training.objective import LossWeights, build_objective
 from e4s_core.training.parser import CorpusParser
 

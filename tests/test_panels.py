@@ -9,12 +9,13 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from app.models.document import Reference
-from app.models.history import History
-from app.widgets.gallery import ReferenceGallery
-from app.widgets.history_strip import HistoryStrip
-from app.widgets.region_bar import RegionBar, text_color
-from app.widgets.tool_panel import TOOLS, ToolPanel
+from app.studio.models.document import Reference
+from app.studio.models.history import History
+from app.studio.models.tools import TOOLS
+from app.studio.widgets.gallery import ReferenceGallery
+from app.studio.widgets.history_strip import HistoryStrip
+from app.studio.widgets.region_bar import RegionBar, text_color
+from app.studio.widgets.tool_panel import ToolPanel
 from e4s_core.regions import NUM_REGIONS, REGIONS
 
 

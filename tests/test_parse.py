@@ -10,8 +10,8 @@ import pytest
 
 from e4s_core.errors import NoFaceError
 from e4s_core.photo.align import AlignedFace, AlignmentTransform, align_photo
-from e4s_core.photo.parse import PARSE_SIZE, FaceParser, LandmarkParser, parse_face
-from e4s_core.regions import NUM_REGIONS, region_id
+from e4s_core.photo.parse import FaceParser, LandmarkParser, parse_face
+from e4s_core.regions import LABEL_MAP_SIZE, NUM_REGIONS, region_id
 
 BACKGROUND, LIP, EYES, HAIR = (region_id(n) for n in ("background", "lip", "eyes", "hair"))
 NOSE, SKIN, EARS, NECK, MOUTH = (region_id(n) for n in ("nose", "skin", "ears", "belowface", "mouth"))
@@ -43,7 +43,7 @@ def aligned_photos() -> dict[str, AlignedFace]:
 def results(aligned_photos) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name -> (label map [512, 512], landmarks [68, 2] at 512 px), each photo parsed once."""
     return {
-        name: (parse_face(face), face.landmarks * (PARSE_SIZE / face.image.shape[0]))
+        name: (parse_face(face), face.landmarks * (LABEL_MAP_SIZE / face.image.shape[0]))
         for name, face in aligned_photos.items()
     }
 
@@ -66,7 +66,7 @@ def _polygon_share(labels: np.ndarray, polygon: np.ndarray, values: tuple[int, .
 
 def test_label_map_is_512_uint8_with_e4s_ids(parsed):
     _, labels, _ = parsed
-    assert labels.shape == (PARSE_SIZE, PARSE_SIZE) and labels.dtype == np.uint8
+    assert labels.shape == (LABEL_MAP_SIZE, LABEL_MAP_SIZE) and labels.dtype == np.uint8
     assert labels.max() < NUM_REGIONS
     assert {BACKGROUND, LIP, EYES, HAIR, NOSE, SKIN} <= set(np.unique(labels).tolist())
 
@@ -158,10 +158,10 @@ def test_any_face_parser_can_be_plugged_in():
         name = "flat"
 
         def parse(self, aligned: AlignedFace) -> np.ndarray:
-            return np.full((PARSE_SIZE, PARSE_SIZE), SKIN, np.uint8)
+            return np.full((LABEL_MAP_SIZE, LABEL_MAP_SIZE), SKIN, np.uint8)
 
     parser: FaceParser = Flat()
     crop = AlignedFace(np.zeros((64, 64, 3), np.uint8), AlignmentTransform.identity(64, (64, 64)), None)
     labels = parse_face(crop, parser)
-    assert labels.shape == (PARSE_SIZE, PARSE_SIZE) and (labels == SKIN).all()
+    assert labels.shape == (LABEL_MAP_SIZE, LABEL_MAP_SIZE) and (labels == SKIN).all()
     assert LandmarkParser.name == "landmarks"

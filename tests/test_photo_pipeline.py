@@ -11,8 +11,8 @@ from e4s_core.errors import InputError
 from e4s_core.photo.io import Photo, read_photo, write_photo
 from e4s_core.photo.parse import parse_face
 from e4s_core.photo.paste import face_mask_from_labels
-from e4s_core.photo.pipeline import PASTE_REGIONS, open_face, paste_result
-from e4s_core.regions import region_id
+from e4s_core.photo.pipeline import open_face, paste_result
+from e4s_core.regions import FACE_REGIONS, region_id
 
 
 @pytest.fixture(scope="module", params=["astronaut", "grace_hopper"])
@@ -28,7 +28,7 @@ def opened(request, tmp_path_factory):
 def warped_mask(opened_face, labels, dilate: int) -> np.ndarray:
     """Where the paste may change the photo: the face mask in photo space, dilated."""
     face, photo = opened_face.aligned, opened_face.photo
-    mask = face_mask_from_labels(labels, PASTE_REGIONS, face.image.shape[0])
+    mask = face_mask_from_labels(labels, FACE_REGIONS, face.image.shape[0])
     warped = cv2.warpAffine(mask, face.transform.crop_to_photo, (photo.width, photo.height))
     return cv2.dilate((warped > 0).astype(np.uint8), np.ones((2 * dilate + 1,) * 2, np.uint8)) > 0
 

@@ -2,8 +2,8 @@
 
 import threading
 
-from app.render_scheduler import RenderScheduler
-from app.render_worker import RenderWorker
+from app.studio.workers.render_scheduler import RenderScheduler
+from app.studio.workers.render_worker import RenderWorker
 
 
 def test_renders_owed_while_busy_run_afterwards_preview_first(qtbot):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app.render_worker import LatestJobRunner, RenderOutcome, RenderWorker
+from app.studio.workers.render_worker import LatestJobRunner, RenderOutcome, RenderWorker
 from e4s_core.errors import NoFaceError
 
 WAIT = 5.0  # generous: only reached when something is broken

@@ -5,15 +5,15 @@ import pytest
 from PySide6.QtCore import QSettings
 from studio_helpers import face_files, local_random_model
 
-from app.fit_action import FitAction
-from app.main_window import MainWindow
-from app.models.fitting import FIT_REGIONS, FitEdit
-from app.models.project import replay
-from app.window_files import open_project, save_project_to
+from app.studio.files import open_project, save_project_to
+from app.studio.fit_action import FitAction
+from app.studio.main_window import MainWindow
+from app.studio.models.edits import FitEdit
+from app.studio.models.project import replay
 from e4s_core import paper_constants as paper
-from e4s_core.regions import region_id
+from e4s_core.regions import FACE_REGIONS, region_id
 
-OTHER_REGIONS = [r for r in range(12) if r not in FIT_REGIONS]
+OTHER_REGIONS = [r for r in range(12) if r not in FACE_REGIONS]
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_fit_changes_only_face_regions_as_one_undoable_step(opened, qtbot):
     fit(qtbot, window)
     after = window.document.vectors
     assert window.document.history.position == steps + 1
-    assert isinstance(window.document.history.commands[-1], FitEdit)
+    assert isinstance(window.document.history.edits[-1], FitEdit)
     assert np.array_equal(after[OTHER_REGIONS], before[OTHER_REGIONS])
     assert not np.array_equal(after[[region_id("skin")]], before[[region_id("skin")]])
     assert window.statusBar().currentMessage().startswith("Fitted face regions: PSNR")
@@ -75,7 +75,7 @@ def test_fit_uses_the_photos_own_regions_when_the_mask_was_edited(opened, qtbot)
     window.document.canvas.replace(edited, "All hair")
     fit(qtbot, window)
     assert not window.errors
-    assert isinstance(window.document.history.commands[-1], FitEdit)
+    assert isinstance(window.document.history.edits[-1], FitEdit)
     assert np.array_equal(window.document.canvas.labels, edited)  # the edited mask is still rendered
 
 
@@ -103,7 +103,7 @@ def test_a_saved_fit_opens_and_replays_to_the_same_vectors(opened, qtbot, tmp_pa
     window.undo()
     assert open_project(window, str(tmp_path / "fit.e4s"))
     document = window.document
-    assert np.array_equal(document.vectors, fitted) and isinstance(document.history.commands[-1], FitEdit)
+    assert np.array_equal(document.vectors, fitted) and isinstance(document.history.edits[-1], FitEdit)
     assert np.array_equal(replay(document)[1], fitted)
     document.history.undo()
     assert np.array_equal(document.vectors, document.base_vectors)

@@ -10,11 +10,11 @@ from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, QTimer
 from studio_helpers import drag, face_files, labels_of, local_random_model, send_mouse
 
-from app.main_window import MainWindow
-from app.models.document import render_face
-from app.window_files import choose_model, export_result, open_mask, open_project, save_project_to
+from app.studio.files import choose_model, export_result, open_mask, open_project, save_project_to
+from app.studio.main_window import MainWindow
 from e4s_core.photo.io import write_photo
 from e4s_core.regions import region_id
+from e4s_core.rendering import render_face
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_texture_swap_changes_the_checked_region_and_alpha_zero_changes_nothing(
     )
     near_hair = cv2.dilate(hair, np.ones((5, 5), np.uint8)) > 0
     assert change.sum() > 0 and change[near_hair].sum() >= 0.9 * change.sum()
-    assert window.document.history.commands[-1].regions == (region_id("hair"),)
+    assert window.document.history.edits[-1].regions == (region_id("hair"),)
 
 
 def test_project_save_and_open_reproduce_labels_vectors_and_result(opened, qtbot, tmp_path):
@@ -228,7 +228,7 @@ def test_references_stay_usable_after_opening_another_photo(opened, qtbot, tmp_p
     window.gallery.select_reference(ref_hash)
     window.regions.set_checked((region_id("skin"),))
     window.apply_texture(1.0)
-    assert window.document.history.commands[-1].reference == ref_hash
+    assert window.document.history.edits[-1].reference == ref_hash
 
 
 def test_a_saved_project_replays_headless_to_the_same_result(opened, qtbot, tmp_path):

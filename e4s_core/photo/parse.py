@@ -26,11 +26,10 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from ..regions import region_id, validate_labels
+from ..regions import LABEL_MAP_SIZE, region_id, validate_labels
 from .align import AlignedFace
 from .faces import choose_face, detect_faces
 
-PARSE_SIZE = 512  # the network takes 512 label maps; the crop is 1024
 GRABCUT_SIZE = 256  # GrabCut runs at this size: 4x fewer pixels, same person outline
 GRABCUT_ITERATIONS = 4
 MIN_ISLAND = 40  # px at 512: smaller islands of a region are merged into their neighbours
@@ -193,9 +192,9 @@ def _prepare(aligned: AlignedFace) -> tuple[np.ndarray, np.ndarray]:
     landmarks = aligned.landmarks
     if landmarks is None:  # a crop taken as is: find the face in it
         landmarks = choose_face(detect_faces(image), 0, image.shape, "the aligned face").landmarks
-    scale = PARSE_SIZE / image.shape[1]
+    scale = LABEL_MAP_SIZE / image.shape[1]
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    rgb = cv2.resize(image, (PARSE_SIZE, PARSE_SIZE), interpolation=interpolation)
+    rgb = cv2.resize(image, (LABEL_MAP_SIZE, LABEL_MAP_SIZE), interpolation=interpolation)
     return rgb, np.asarray(landmarks, np.float64) * scale
 
 
@@ -292,8 +291,8 @@ def parse_face(aligned: AlignedFace, parser: FaceParser | None = None) -> np.nda
     parser = parser or LandmarkParser()
     labels = np.asarray(parser.parse(aligned))
     validate_labels(labels)
-    if labels.shape != (PARSE_SIZE, PARSE_SIZE):
+    if labels.shape != (LABEL_MAP_SIZE, LABEL_MAP_SIZE):
         raise ValueError(
-            f"Parser {parser.name!r} gave a {labels.shape} map, not [{PARSE_SIZE}, {PARSE_SIZE}]"
+            f"Parser {parser.name!r} gave a {labels.shape} map, not [{LABEL_MAP_SIZE}, {LABEL_MAP_SIZE}]"
         )
     return labels.astype(np.uint8, copy=False)

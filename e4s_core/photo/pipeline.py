@@ -7,18 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..regions import region_id
+from ..regions import FACE_REGIONS
 from .align import AlignedFace, AlignmentTransform, align_photo, aligned_as_is, transform_for_face
 from .faces import DetectedFace, detect_faces
 from .io import Photo, read_photo
 from .paste import face_mask_from_labels, paste_back
 
-# What replaces the photo by default: the face and what the edit may reshape around it.
-# Hair, earrings and background stay the photo's own, as in the authors' swap blending.
-PASTE_REGIONS = frozenset(
-    region_id(name)
-    for name in ("lip", "eyebrows", "eyes", "nose", "skin", "ears", "belowface", "mouth", "eye_glass")
-)
 ALIGNED_TOLERANCE = 0.15  # how far a square image's face may sit from the FFHQ square
 
 
@@ -66,7 +60,7 @@ def paste_result(
     result: np.ndarray,
     transform: AlignmentTransform,
     labels: np.ndarray,
-    regions: frozenset[int] = PASTE_REGIONS,
+    regions: tuple[int, ...] = FACE_REGIONS,
 ) -> np.ndarray:
     """The photo at full resolution with ``result`` (an edited aligned crop) blended in."""
     if (photo.width, photo.height) != tuple(transform.photo_size):

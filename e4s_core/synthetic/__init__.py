@@ -28,9 +28,9 @@ from .sampling import (
     EARRINGS_PROBABILITY,
     GLASSES_PROBABILITY,
     HAIR_STYLES,
-    TRAIN_SEED_LIMIT,
     sample_attributes,
 )
+from .seeds import TRAIN_SEED_LIMIT
 from .shapes import draw_labels
 
 __all__ = [

@@ -6,7 +6,6 @@ import numpy as np
 
 from ..regions import region_id
 
-TRAIN_SEED_LIMIT = 1_000_000  # seeds below are for training, seeds at or above for evaluation
 HAIR_STYLES = ("short", "long", "bob", "bangs", "curly", "bun", "receding", "none")
 GLASSES_PROBABILITY = 0.25
 EARRINGS_PROBABILITY = 0.20

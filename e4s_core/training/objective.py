@@ -18,14 +18,8 @@ import torch
 from torch import nn
 
 from .. import paper_constants as paper
-from .losses import (
-    ID_CROP,
-    FeatureCosineDistance,
-    MultiScale,
-    NonSaturatingAdversarial,
-    PixelMSE,
-    SSIMDistance,
-)
+from ..image_distances import MultiScale, PixelMSE, SSIMDistance
+from .losses import ID_CROP, FeatureCosineDistance, NonSaturatingAdversarial
 
 
 @dataclass(frozen=True)

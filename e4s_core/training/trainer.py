@@ -27,7 +27,7 @@ from ..errors import CheckpointError
 from ..files import atomic_write
 from ..network import RGIConfig, RGINetwork
 from ..network.regional import RegionLayout
-from ..synthetic import TRAIN_SEED_LIMIT
+from ..synthetic.seeds import VALIDATION_SEEDS
 from .data import FaceBatch, SyntheticFaceStream, batch_loader, faces_to_batch
 from .discriminator import Discriminator
 from .distributed import Distributed
@@ -39,9 +39,6 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "latest.pt"
 CHECKPOINT_FORMAT = "e4s-studio-training-run"
-# Held-out faces validated while training: far above the training seeds and below them the
-# fidelity benchmark's (TRAIN_SEED_LIMIT up to here).
-FIRST_VALIDATION_SEED = TRAIN_SEED_LIMIT + 900_000
 
 
 @dataclass
@@ -146,7 +143,7 @@ class Trainer:
         self.step = 0
         self.history: list[dict] = []
         self.validation_batch = faces_to_batch(
-            [FIRST_VALIDATION_SEED + i for i in range(settings.validation_faces)], config.out_size
+            list(VALIDATION_SEEDS[: settings.validation_faces]), config.out_size
         )
 
     # -- one step -------------------------------------------------------------------------------

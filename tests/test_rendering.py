@@ -1,9 +1,9 @@
-"""The studio document's render helpers: label geometry reused while only textures change."""
+"""Rendering a face state: label geometry reused while only textures change, same pixels either way."""
 
 import numpy as np
 from conftest import random_model
 
-from app.models.document import LayoutCache, render_face
+from e4s_core.rendering import LayoutCache, render_face
 from e4s_core.synthetic_layout import ellipse_face_labels
 
 

@@ -12,12 +12,12 @@ log = logging.getLogger(__name__)
 
 def _load_startup_model(path: str | None, device: str | None):
     """(model, problem): the model on the command line, else the last one chosen, else the bundled one."""
-    from PySide6.QtCore import QSettings
+    from .settings import MODEL_PATH, user_settings
 
     if path:
         candidates = [path]
     else:
-        remembered = QSettings("E4S Studio", "E4S Studio").value("model/path")
+        remembered = user_settings().value(MODEL_PATH)
         candidates = ([str(remembered)] if remembered else []) + [None]
     problem = ""
     for candidate in candidates:

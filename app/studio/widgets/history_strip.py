@@ -3,7 +3,7 @@
 Item ``i`` is history position ``i``: item 0 is the "Original" face, item ``k`` the result after
 command ``k - 1``. The current position is highlighted and undone steps are greyed; clicking an
 item emits ``step_clicked(position)`` for the window to pass to ``History.go_to``. Thumbnails are
-addressed by command index like ``History.commands`` (-1 = the original).
+addressed by command index like ``History.edits`` (-1 = the original).
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QFont, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QSizePolicy, QVBoxLayout, QWidget
 
-from app.models.history import History
-
+from ..models.history import History
 from .gallery import rgb_icon
 
 ORIGINAL_LABEL = "Original"
@@ -71,7 +70,7 @@ class HistoryStrip(QWidget):
 
     def refresh(self, history: History) -> None:
         """Rebuild from ``history`` (connect it as a history listener)."""
-        self._commands = list(history.commands)
+        self._commands = list(history.edits)
         self._position = history.position
         self._thumbnails = {
             position: (command, icon)

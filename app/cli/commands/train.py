@@ -11,47 +11,34 @@ from pathlib import Path
 
 from e4s_core.errors import InputError
 
+from ..registry import command
 
-def add_commands(commands) -> None:
-    train = commands.add_parser("train", help="train an E4S network on the synthetic corpus (resumable)")
-    train.add_argument("run_dir", type=Path, help="run folder: checkpoints go here; an existing run resumes")
-    train.add_argument("--steps", type=int, required=True, help="total optimisation steps")
-    train.add_argument("--batch-size", type=int, default=8, help="faces per step per process (default 8)")
-    train.add_argument("--lr", type=float, help="Adam learning rate (default: the paper's 1e-4)")
-    train.add_argument(
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", type=Path, help="run folder: checkpoints go here; an existing run resumes")
+    parser.add_argument("--steps", type=int, required=True, help="total optimisation steps")
+    parser.add_argument("--batch-size", type=int, default=8, help="faces per step per process (default 8)")
+    parser.add_argument("--lr", type=float, help="Adam learning rate (default: the paper's 1e-4)")
+    parser.add_argument(
         "--config",
         default="default",
         help="'default' (the shipped model's shape) or a JSON file of RGIConfig fields",
     )
-    train.add_argument(
+    parser.add_argument(
         "--parser", type=Path, help="corpus parser file (from train-parser) for the id/parsing terms"
     )
-    train.add_argument("--lpips", nargs=2, type=Path, metavar=("ALEXNET", "LPIPS_LIN"), help="use real LPIPS")
-    train.add_argument("--arcface", type=Path, help="IR-SE50 ArcFace weights for the real identity term")
-    train.add_argument(
+    parser.add_argument(
+        "--lpips", nargs=2, type=Path, metavar=("ALEXNET", "LPIPS_LIN"), help="use real LPIPS"
+    )
+    parser.add_argument("--arcface", type=Path, help="IR-SE50 ArcFace weights for the real identity term")
+    parser.add_argument(
         "--weights", help="loss weights, e.g. 'perceptual=0,adversarial=0' (default: the paper's)"
     )
-    train.add_argument("--max-minutes", type=float, help="stop after this long, with a checkpoint")
-    train.add_argument("--checkpoint-every", type=int, default=500)
-    train.add_argument("--device", help="cpu or cuda (default: cuda if present)")
-    train.add_argument("--workers", type=int, default=1, choices=[0, 1], help="painting processes per rank")
-    train.add_argument("--export", type=Path, help="also write the EMA model here when done")
-
-    export = commands.add_parser("export-model", help="write a training run's EMA weights as a model file")
-    export.add_argument("run_dir", type=Path)
-    export.add_argument("output", type=Path)
-    export.add_argument("--name", help="the model's display name (default: the file name)")
-
-    parser = commands.add_parser("train-parser", help="train the small corpus face parser used by the losses")
-    parser.add_argument("output", type=Path)
-    parser.add_argument("--steps", type=int, default=800)
-
-
-HANDLED = ("train", "train-parser", "export-model")
-
-
-def run(args: argparse.Namespace) -> int:
-    return {"train": train, "train-parser": train_parser, "export-model": export_model}[args.command](args)
+    parser.add_argument("--max-minutes", type=float, help="stop after this long, with a checkpoint")
+    parser.add_argument("--checkpoint-every", type=int, default=500)
+    parser.add_argument("--device", help="cpu or cuda (default: cuda if present)")
+    parser.add_argument("--workers", type=int, default=1, choices=[0, 1], help="painting processes per rank")
+    parser.add_argument("--export", type=Path, help="also write the EMA model here when done")
 
 
 def _parse_weights(text: str | None):
@@ -88,8 +75,8 @@ def _config(text: str):
         ) from error
 
 
-def train(args) -> int:
-
+@command("train", "train an E4S network on the synthetic corpus (resumable)", _train_arguments)
+def train(args: argparse.Namespace) -> int:
     from e4s_core import paper_constants, paths
     from e4s_core.training import Trainer, TrainSettings
     from e4s_core.training.distributed import Distributed
@@ -141,8 +128,14 @@ def train(args) -> int:
     return 0
 
 
-def train_parser(args) -> int:
-    from e4s_core.synthetic import TRAIN_SEED_LIMIT
+def _train_parser_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--steps", type=int, default=800)
+
+
+@command("train-parser", "train the small corpus face parser used by the losses", _train_parser_arguments)
+def train_parser(args: argparse.Namespace) -> int:
+    from e4s_core.synthetic.seeds import PARSER_ACCURACY_SEEDS
     from e4s_core.training.parser import parser_accuracy, save_parser, train_corpus_parser
 
     def progress(step, steps, loss, seconds):
@@ -150,14 +143,21 @@ def train_parser(args) -> int:
             print(f"step {step}/{steps} | cross-entropy {loss:.4f} | {seconds:.0f} s", flush=True)
 
     parser = train_corpus_parser(args.steps, progress=progress)
-    held_out = list(range(TRAIN_SEED_LIMIT, TRAIN_SEED_LIMIT + 64))
-    print(f"held-out pixel accuracy {parser_accuracy(parser, held_out):.4f}")
+    accuracy = parser_accuracy(parser, list(PARSER_ACCURACY_SEEDS))
+    print(f"held-out pixel accuracy {accuracy:.4f}")
     save_parser(parser, args.output)
     print(f"wrote {args.output}")
     return 0
 
 
-def export_model(args) -> int:
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--name", help="the model's display name (default: the file name)")
+
+
+@command("export-model", "write a training run's EMA weights as a model file", _export_arguments)
+def export_model(args: argparse.Namespace) -> int:
     from e4s_core.training.export import export_run
 
     path = export_run(args.run_dir, args.output, name=args.name)

@@ -19,7 +19,7 @@ from e4s_core.errors import E4SError
 
 from .models.document import Document
 from .models.fitting import apply_fit, fit_face
-from .render_worker import RenderOutcome
+from .workers.render_worker import RenderOutcome
 
 TASK_KEY = "fit"
 TOOLTIP = (

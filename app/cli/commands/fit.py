@@ -5,66 +5,36 @@ e4s-studio fit photo.jpg -o fitted.png --finetune-steps 200 --save-model tuned.p
 """
 
 import argparse
-import time
 from pathlib import Path
 
 from e4s_core import paper_constants as paper
 from e4s_core.errors import InputError
 
+from ..options import add_face_option, add_labels_format, add_model_options, face_index, load_model
+from ..output import ProgressPrinter
+from ..registry import command
 
-def add_commands(commands) -> None:
-    fit = commands.add_parser(
-        "fit", help="refine a face's region vectors on the photo (and optionally fine-tune the generator)"
-    )
-    fit.add_argument("image", type=Path, help="an aligned face, or any photo (its face is aligned first)")
-    fit.add_argument("labels", type=Path, nargs="?", help="label map of IMAGE (default: parse the face)")
-    fit.add_argument("-o", "--output", type=Path, required=True, help="the fitted face (PNG/JPEG)")
-    fit.add_argument(
+
+def _fit_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("image", type=Path, help="an aligned face, or any photo (its face is aligned first)")
+    parser.add_argument("labels", type=Path, nargs="?", help="label map of IMAGE (default: parse the face)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="the fitted face (PNG/JPEG)")
+    parser.add_argument(
         "--vectors-steps",
         type=int,
         default=paper.FIT_VECTORS_STEPS,
         help=f"Adam steps on the region vectors (default: the paper's {paper.FIT_VECTORS_STEPS})",
     )
-    fit.add_argument(
+    parser.add_argument(
         "--finetune-steps",
         type=int,
         default=0,
         help=f"then fine-tune the generator N steps (the paper: {paper.FINETUNE_STEPS}; default 0)",
     )
-    fit.add_argument("--save-model", type=Path, help="write the fine-tuned model here (.pt)")
-    fit.add_argument(
-        "--labels-format",
-        default="e4s",
-        choices=["e4s", "celebamask-hq", "bisenet", "color"],
-        help="how LABELS is coded (default: the 12 E4S ids)",
-    )
-    fit.add_argument("--face", type=int, default=1, help="which face when IMAGE is a photo (1 = largest)")
-    fit.add_argument("--model", type=Path, help="checkpoint file (default: the bundled model)")
-    fit.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
-    fit.add_argument(
-        "--precision", default="float32", choices=["float32", "float16", "bfloat16"], help="weights dtype"
-    )
-
-
-HANDLED = ("fit",)
-
-
-def run(args: argparse.Namespace) -> int:
-    return fit(args)
-
-
-class ProgressPrinter:
-    """About ten lines per phase: step/steps, loss and the time left at the current pace."""
-
-    def __init__(self, phase: str):
-        self.phase, self.start = phase, time.perf_counter()
-
-    def __call__(self, step: int, steps: int, loss: float) -> None:
-        every = max(1, steps // 10)
-        if step == 1 or step % every == 0 or step == steps:
-            spent = time.perf_counter() - self.start
-            eta = spent / step * (steps - step)
-            print(f"{self.phase} step {step}/{steps} | loss {loss:.4f} | ETA {eta:.0f} s", flush=True)
+    parser.add_argument("--save-model", type=Path, help="write the fine-tuned model here (.pt)")
+    add_labels_format(parser, "LABELS")
+    add_face_option(parser, " when IMAGE is a photo")
+    add_model_options(parser)
 
 
 def _read_face(args):
@@ -82,9 +52,7 @@ def _read_face(args):
                 " the aligned square face. Leave out LABELS to align and parse a photo."
             )
         return rgb, imageio.read_labels(args.labels, args.labels_format)
-    if args.face < 1:
-        raise InputError(f"--face counts from 1 (the largest face), got {args.face}")
-    opened = open_face(args.image, args.face - 1)
+    opened = open_face(args.image, face_index(args))
     labels = parse_face(opened.aligned)
     note = "already aligned" if opened.was_aligned else "aligned"
     print(f"{args.image.name}: face {note} and parsed", flush=True)
@@ -101,10 +69,14 @@ def _report(phase: str, result) -> None:
     )
 
 
-def fit(args) -> int:
+@command(
+    "fit",
+    "refine a face's region vectors on the photo (and optionally fine-tune the generator)",
+    _fit_arguments,
+)
+def fit(args: argparse.Namespace) -> int:
     import torch
 
-    import e4s_core
     from e4s_core import imageio
     from e4s_core.checkpoint import save_model
     from e4s_core.fitting import finetune_generator, fit_vectors
@@ -120,10 +92,9 @@ def fit(args) -> int:
         if not folder.is_dir():
             raise InputError(f"Cannot write {args.save_model.name}: folder {folder} does not exist.")
     rgb, labels = _read_face(args)
-    model = e4s_core.load_model(args.model, device=args.device, precision=args.precision)
-    print(f"loaded {model.describe()}", flush=True)
+    model = load_model(args)
     image = imageio.image_to_tensor(rgb)  # [1, 3, S, S]
-    label_map = torch.from_numpy(labels).long()[None]  # [1, h, w]
+    label_map = imageio.labels_to_tensor(labels)  # [1, h, w]
 
     result = fit_vectors(
         model, image, label_map, steps=args.vectors_steps, progress=ProgressPrinter("vectors")

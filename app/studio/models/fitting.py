@@ -19,37 +19,13 @@ import torch
 from e4s_core import E4SModel
 from e4s_core import paper_constants as paper
 from e4s_core.errors import InputError
-from e4s_core.fitting import FACE_REGIONS, FitResult, Progress, ShouldStop, fit_vectors
-from e4s_core.imageio import image_to_tensor
+from e4s_core.fitting import FitResult, Progress, ShouldStop, fit_vectors
+from e4s_core.imageio import image_to_tensor, labels_to_tensor
+from e4s_core.regions import FACE_REGIONS
+from e4s_core.runtime import background_threads, intra_op_threads
 
 from .document import Document, FaceSource
-
-FIT_REGIONS: tuple[int, ...] = tuple(sorted(FACE_REGIONS))
-
-
-class FitEdit:
-    """The face regions' vectors replaced by the fitted ones."""
-
-    def __init__(
-        self,
-        document: Document,
-        regions: tuple[int, ...],
-        old: np.ndarray,
-        new: np.ndarray,
-        psnr_before: float,
-        psnr_after: float,
-        steps: int,
-    ):
-        self.document, self.regions = document, regions
-        self.old, self.new = old, new  # float32 [len(regions), V]
-        self.psnr_before, self.psnr_after, self.steps = psnr_before, psnr_after, steps
-        self.label = f"Fit to photo: PSNR {psnr_before:.1f} → {psnr_after:.1f} dB"
-
-    def undo(self) -> None:
-        self.document.set_vector_rows(self.regions, self.old)
-
-    def redo(self) -> None:
-        self.document.set_vector_rows(self.regions, self.new)
+from .edits import FitEdit
 
 
 def fit_face(
@@ -63,19 +39,20 @@ def fit_face(
 ) -> FitResult:
     """Fit the face regions of ``vectors`` [R, V] on the source photo under its parsed labels (slow)."""
     image = image_to_tensor(source.aligned.image)  # [1, 3, S, S] in [-1, 1]
-    labels = torch.from_numpy(source.parsed).long()[None]  # [1, 512, 512]: the photo's own regions
+    labels = labels_to_tensor(source.parsed)  # [1, 512, 512]: the photo's own regions
     start = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))[None]  # [1, R, V]
-    return fit_vectors(
-        model,
-        image,
-        labels,
-        start,
-        steps=steps,
-        lr=lr,
-        regions=FIT_REGIONS,
-        progress=progress,
-        should_stop=should_stop,
-    )
+    with intra_op_threads(background_threads(model)):  # beside the render thread, never under it
+        return fit_vectors(
+            model,
+            image,
+            labels,
+            start,
+            steps=steps,
+            lr=lr,
+            regions=FACE_REGIONS,
+            progress=progress,
+            should_stop=should_stop,
+        )
 
 
 def apply_fit(document: Document, started_from: np.ndarray, result: FitResult) -> FitEdit | None:
@@ -86,7 +63,7 @@ def apply_fit(document: Document, started_from: np.ndarray, result: FitResult) -
     """
     if result.cancelled:
         return None
-    regions = list(FIT_REGIONS)
+    regions = list(FACE_REGIONS)
     if not np.array_equal(document.vectors[regions], started_from[regions]):
         raise InputError(
             "The face's textures changed while fitting, so the fit no longer applies. Fit again."
@@ -95,7 +72,7 @@ def apply_fit(document: Document, started_from: np.ndarray, result: FitResult) -
     old = document.vectors[regions].copy()
     if np.array_equal(old, new):
         return None
-    edit = FitEdit(document, FIT_REGIONS, old, new, result.psnr_before, result.psnr_after, result.steps_done)
-    document.set_vector_rows(FIT_REGIONS, new)
+    edit = FitEdit(document, FACE_REGIONS, old, new, result.psnr_before, result.psnr_after, result.steps_done)
+    document.set_vector_rows(FACE_REGIONS, new)
     document.history.push(edit)
     return edit

@@ -1,6 +1,6 @@
 """File actions of the main window: open photo / mask / project, save, export, choose model.
 
-Functions here are bound as ``MainWindow`` methods. Every failure is shown as a
+Each takes the window as its first argument (the menus call them so). Every failure is shown as a
 message (never a traceback) and leaves the window as it was; every write is atomic.
 """
 
@@ -11,23 +11,24 @@ from PySide6.QtWidgets import QFileDialog
 
 from e4s_core import load_model
 from e4s_core.errors import E4SError
-from e4s_core.imageio import LABEL_FORMATS, read_labels, write_image
+from e4s_core.imageio import LABEL_FORMAT_TITLES, LABEL_FORMATS, read_labels, write_image
 from e4s_core.photo.io import write_photo
 from e4s_core.regions import to_color_mask
 
 from .models.document import pasted_result
 from .models.project import load_project, save_project
+from .settings import MODEL_PATH, folder_key
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 PROJECT_FILTER = "E4S Studio project (*.e4s)"
 
 
 def _folder(window, key: str) -> str:
-    return str(window.settings.value(f"folders/{key}", ""))
+    return str(window.settings.value(folder_key(key), ""))
 
 
 def _remember(window, key: str, path: str) -> None:
-    window.settings.setValue(f"folders/{key}", str(Path(path).parent))
+    window.settings.setValue(folder_key(key), str(Path(path).parent))
 
 
 def open_photo_dialog(window) -> None:
@@ -52,15 +53,16 @@ def open_mask(window, path: str, label_format: str = "e4s") -> bool:
 
 
 def open_mask_dialog(window) -> None:
-    filters = ";;".join(
-        f"{name} label map (*.png *.bmp *.tif *.tiff)"
-        for name in ("E4S 12-class", "CelebAMask-HQ", "BiSeNet", "Color")
+    filters = {
+        f"{title} label map (*.png *.bmp *.tif *.tiff)": label_format
+        for label_format, title in LABEL_FORMAT_TITLES.items()
+    }
+    path, chosen = QFileDialog.getOpenFileName(
+        window, "Open mask", _folder(window, "masks"), ";;".join(filters)
     )
-    path, chosen = QFileDialog.getOpenFileName(window, "Open mask", _folder(window, "masks"), filters)
     if path:
         _remember(window, "masks", path)
-        names = filters.split(";;")
-        open_mask(window, path, LABEL_FORMATS[names.index(chosen)] if chosen in names else "e4s")
+        open_mask(window, path, filters.get(chosen, LABEL_FORMATS[0]))
 
 
 def open_project(window, path: str) -> bool:
@@ -163,7 +165,7 @@ def choose_model(window, path: str) -> bool:
         window.show_error(str(error))
         return False
     window.model = model
-    window.settings.setValue("model/path", path)
+    window.settings.setValue(MODEL_PATH, path)
     window._update_model_label()
     if window.document is not None:
         window.statusBar().showMessage(

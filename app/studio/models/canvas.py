@@ -6,56 +6,14 @@ history: the bounding box of what changed, which pixels changed, and their old a
 new values — a few kilobytes, not a copy of the map.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
 from e4s_core.regions import NUM_REGIONS, REGIONS, region_id, validate_labels
 
+from .edits import Box, LabelDelta, ShapeEdit
+from .events import Event
 from .history import History
-
-Box = tuple[int, int, int, int]  # top, left, bottom, right (exclusive)
-
-
-@dataclass(frozen=True)
-class LabelDelta:
-    top: int
-    left: int
-    changed: np.ndarray  # bool [h, w] inside the box
-    old: np.ndarray  # uint8 [n] values before, at the changed pixels
-    new: np.ndarray  # uint8 [n] values after
-
-    @property
-    def box(self) -> Box:
-        return self.top, self.left, self.top + self.changed.shape[0], self.left + self.changed.shape[1]
-
-    @classmethod
-    def between(cls, before: np.ndarray, after: np.ndarray, box: Box) -> "LabelDelta | None":
-        top, left, bottom, right = box
-        old, new = before[top:bottom, left:right], after[top:bottom, left:right]
-        changed = old != new
-        if not changed.any():
-            return None
-        rows, cols = np.nonzero(changed.any(1))[0], np.nonzero(changed.any(0))[0]
-        top, bottom, left, right = top + rows[0], top + rows[-1] + 1, left + cols[0], left + cols[-1] + 1
-        old, new = before[top:bottom, left:right], after[top:bottom, left:right]
-        changed = old != new
-        return cls(int(top), int(left), changed, old[changed].copy(), new[changed].copy())
-
-
-class ShapeEdit:
-    """One mask gesture in the history."""
-
-    def __init__(self, canvas: "LabelCanvas", delta: LabelDelta, label: str):
-        self.canvas, self.delta, self.label = canvas, delta, label
-
-    def undo(self) -> None:
-        self.canvas.apply_delta(self.delta, reverse=True)
-
-    def redo(self) -> None:
-        self.canvas.apply_delta(self.delta)
 
 
 class LabelCanvas:
@@ -68,7 +26,7 @@ class LabelCanvas:
         self.active_label = region_id("skin")
         self.protect_others = False  # paint only over `paint_over` (background by default)
         self.paint_over = region_id("background")
-        self._listeners: list[Callable[[Box | None], None]] = []
+        self.changed = Event("labels changed")  # emits the changed box (None = everything)
         self._stroke: tuple[np.ndarray, list[int], tuple[float, float], bool] | None = None
 
     # -- state -------------------------------------------------------------------------------
@@ -82,18 +40,10 @@ class LabelCanvas:
     def size(self) -> int:
         return self._labels.shape[0]
 
-    def add_listener(self, listener: Callable[[Box | None], None]) -> None:
-        """Called with the changed box (None = everything) after every change."""
-        self._listeners.append(listener)
-
-    def _notify(self, box: Box | None) -> None:
-        for listener in self._listeners:
-            listener(box)
-
     def apply_delta(self, delta: LabelDelta, reverse: bool = False) -> None:
         top, left, bottom, right = delta.box
         self._labels[top:bottom, left:right][delta.changed] = delta.old if reverse else delta.new
-        self._notify(delta.box)
+        self.changed.emit(delta.box)
 
     def _commit(self, before: np.ndarray, box: Box, label: str) -> LabelDelta | None:
         delta = LabelDelta.between(before, self._labels, box)
@@ -137,7 +87,7 @@ class LabelCanvas:
         else:
             region[paint] = self.active_label
         union[:] = [min(union[0], top), min(union[1], left), max(union[2], bottom), max(union[3], right)]
-        self._notify((top, left, bottom, right))
+        self.changed.emit((top, left, bottom, right))
 
     def end_stroke(self) -> LabelDelta | None:
         if self._stroke is None:
@@ -160,7 +110,7 @@ class LabelCanvas:
         before = self._labels.copy()
         mask = np.zeros((self.size + 2, self.size + 2), np.uint8)
         cv2.floodFill(self._labels, mask, (col, row), int(self.active_label), 0, 0, 4)
-        self._notify(None)
+        self.changed.emit(None)
         return self._commit(before, (0, 0, self.size, self.size), f"Fill: {self._name()}")
 
     def rectangle(self, x0: float, y0: float, x1: float, y1: float) -> LabelDelta | None:
@@ -173,7 +123,7 @@ class LabelCanvas:
         before = self._labels.copy()
         region = self._labels[top:bottom, left:right]
         region[self._allowed(region, False)] = self.active_label
-        self._notify((top, left, bottom, right))
+        self.changed.emit((top, left, bottom, right))
         return self._commit(before, (top, left, bottom, right), f"Rectangle: {self._name()}")
 
     def pick(self, x: float, y: float) -> int:
@@ -192,7 +142,7 @@ class LabelCanvas:
             )
         before = self._labels.copy()
         self._labels[:] = labels
-        self._notify(None)
+        self.changed.emit(None)
         return self._commit(before, (0, 0, self.size, self.size), label)
 
     def _name(self) -> str:

@@ -5,26 +5,23 @@ coordinates, and the model's change boxes drive partial repaints of a persistent
 Label pixel (col, row) covers the screen square that starts at ``offset + (col, row) * zoom``.
 """
 
-import weakref
-
 import numpy as np
-import shiboken6
 from PySide6 import QtGui
 from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from app.models.canvas import Box, LabelCanvas
-from e4s_core.regions import PALETTE
+from e4s_core.regions import LABEL_MAP_SIZE, PALETTE
 
+from ..models.canvas import LabelCanvas
+from ..models.edits import Box
+from ..models.tools import TOOLS, tool_named
 from .image_view import RgbImage
 
-TOOLS = ("brush", "eraser", "fill", "rectangle", "eyedropper")
 MIN_ZOOM, MAX_ZOOM = 0.25, 16.0
 WHEEL_STEP = 1.25  # zoom factor per wheel notch (120 eighths of a degree)
 CRISP_ZOOM = 2.0  # from here on label pixels are visible squares: draw them nearest-neighbour
 STROKE_PREVIEW_MS = 30  # live-preview rate cap; the render worker drops what it cannot absorb
-DEFAULT_MAP_SIZE = 512  # E4S label maps are 512 x 512; used to place a photo before any canvas
 BACKGROUND = QColor(38, 38, 40)
 
 
@@ -38,13 +35,12 @@ class MaskCanvasView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setMouseTracking(True)  # the brush outline follows the mouse with no button held
-        self.setCursor(Qt.CursorShape.CrossCursor)
         self._canvas: LabelCanvas | None = None
-        self._listening: weakref.WeakSet[LabelCanvas] = weakref.WeakSet()
         self._photo: QImage | None = None
         self._rgba: np.ndarray | None = None  # [S, S, 4] uint8, the memory behind _overlay
         self._overlay: QImage | None = None
-        self._opacity, self._tool = 0.6, "brush"
+        self._opacity, self._tool = 0.6, TOOLS[0].name
+        self._show_tool_cursor()
         self._zoom, self._offset, self._fitted = 1.0, QPointF(0, 0), True
         self._drag: str | None = None  # "stroke", "rect" or "pan" while a button is held
         self._rect: tuple[float, float, float, float] = (0, 0, 0, 0)  # label x0, y0, x1, y1
@@ -58,19 +54,11 @@ class MaskCanvasView(QWidget):
         if canvas is self._canvas:
             return
         self._finish_drag()
+        if self._canvas is not None:
+            self._canvas.changed.disconnect(self._canvas_changed)
         self._canvas = canvas
-        if canvas is not None and canvas not in self._listening:
-            # LabelCanvas cannot remove listeners, so the callback must outlive this view and any
-            # later canvas switch harmlessly: hold the view weakly and ignore stale canvases.
-            view_ref = weakref.ref(self)
-
-            def listener(box: Box | None, source: LabelCanvas = canvas) -> None:
-                view = view_ref()
-                if view is not None and shiboken6.isValid(view) and view._canvas is source:
-                    view._canvas_changed(box)
-
-            canvas.add_listener(listener)
-            self._listening.add(canvas)
+        if canvas is not None:
+            canvas.changed.connect(self._canvas_changed)  # held weakly: a closed view stops listening
         self._rebuild_overlay()
         if self._fitted:
             self.fit()
@@ -112,11 +100,14 @@ class MaskCanvasView(QWidget):
 
     # -- tools -------------------------------------------------------------------------------
     def set_tool(self, name: str) -> None:
-        if name not in TOOLS:
-            raise ValueError(f"Unknown tool {name!r}; choose one of {', '.join(TOOLS)}")
+        tool_named(name)  # raises for an unknown name
         self._finish_drag()
         self._tool = name
+        self._show_tool_cursor()
         self.update()
+
+    def _show_tool_cursor(self) -> None:
+        self.setCursor(getattr(Qt.CursorShape, tool_named(self._tool).cursor))
 
     def set_brush_radius(self, radius: float) -> None:
         before = self._cursor_rect()
@@ -142,7 +133,7 @@ class MaskCanvasView(QWidget):
 
     def fit(self) -> None:
         """Fit the whole map in the widget, centred; kept on resize until the user zooms or pans."""
-        side = self._canvas.size if self._canvas is not None else DEFAULT_MAP_SIZE
+        side = self._canvas.size if self._canvas is not None else LABEL_MAP_SIZE
         self._zoom = max(1e-3, min(self.width(), self.height()) / side)
         self._offset = QPointF(self.width() - side * self._zoom, self.height() - side * self._zoom) / 2
         self._fitted = True
@@ -168,7 +159,7 @@ class MaskCanvasView(QWidget):
         if button != Qt.MouseButton.LeftButton or canvas is None:
             return
         x, y = self.label_at(pos)
-        if self._tool in ("brush", "eraser"):
+        if tool_named(self._tool).strokes:
             canvas.begin_stroke(x, y, erase=self._tool == "eraser")
             self._drag = "stroke"
             self._preview_clock.start()
@@ -210,7 +201,7 @@ class MaskCanvasView(QWidget):
         drag, self._drag = self._drag, None
         self._preview_timer.stop()
         if drag == "pan":
-            self.setCursor(Qt.CursorShape.CrossCursor)
+            self._show_tool_cursor()
         elif drag == "stroke" and self._canvas is not None:
             if self._canvas.end_stroke() is not None:
                 self.edited.emit()
@@ -246,7 +237,7 @@ class MaskCanvasView(QWidget):
         super().resizeEvent(event)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(DEFAULT_MAP_SIZE, DEFAULT_MAP_SIZE)
+        return QSize(LABEL_MAP_SIZE, LABEL_MAP_SIZE)
 
     # -- painting ----------------------------------------------------------------------------
     def _move_cursor(self, pos: QPointF | None) -> None:
@@ -259,7 +250,7 @@ class MaskCanvasView(QWidget):
 
     def _cursor_rect(self) -> QRectF:
         """Screen circle of the brush footprint around the label pixel under the mouse."""
-        if self._mouse is None or self._canvas is None or self._tool not in ("brush", "eraser"):
+        if self._mouse is None or self._canvas is None or not tool_named(self._tool).strokes:
             return QRectF()
         col, row = (round(v) for v in self.label_at(self._mouse))
         radius = (self._canvas.brush_radius + 0.5) * self._zoom  # the model paints whole pixels
@@ -277,7 +268,7 @@ class MaskCanvasView(QWidget):
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         painter.fillRect(event.rect(), BACKGROUND)
-        size = self._canvas.size if self._canvas is not None else DEFAULT_MAP_SIZE
+        size = self._canvas.size if self._canvas is not None else LABEL_MAP_SIZE
         target = QRectF(self._offset.x(), self._offset.y(), size * self._zoom, size * self._zoom)
         if self._photo is not None:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)

@@ -24,40 +24,36 @@ from PySide6.QtWidgets import (
 
 from e4s_core import E4SModel
 from e4s_core.regions import REGIONS, region_id
+from e4s_core.rendering import LayoutCache, render_face
 
+from . import files
 from .fit_action import TASK_KEY as FIT_TASK
 from .fit_action import FitAction
-from .models.document import (
-    Document,
-    LayoutCache,
-    content_hash,
-    load_face,
-    make_reference,
-    render_face,
-)
+from .models.document import Document, content_hash, load_face, make_reference
 from .models.project import save_project
-from .render_scheduler import RenderScheduler
-from .render_worker import RenderOutcome, RenderWorker
-from .task_queue import TaskQueue
+from .models.tools import TOOLS
+from .settings import AUTOSAVE_PATH, WINDOW_GEOMETRY, folder_key, user_settings
 from .widgets.canvas_view import MaskCanvasView
 from .widgets.gallery import ReferenceGallery
 from .widgets.history_strip import HistoryStrip
 from .widgets.image_view import ImageView
 from .widgets.region_bar import RegionBar
 from .widgets.tool_panel import ToolPanel
+from .workers.render_scheduler import RenderScheduler
+from .workers.render_worker import RenderOutcome, RenderWorker
+from .workers.task_queue import TaskQueue
 
 log = logging.getLogger(__name__)
 
 AUTOSAVE_INTERVAL_MS = 30_000
 PREVIEW_SIZE = 256
-TOOL_KEYS = {"B": "brush", "E": "eraser", "F": "fill", "R": "rectangle", "I": "eyedropper"}
 
 
 class MainWindow(QMainWindow):
     def __init__(self, model: E4SModel | None = None, settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle("E4S Studio")
-        self.settings = settings or QSettings("E4S Studio", "E4S Studio")
+        self.settings = settings or user_settings()
         self.model = model
         self.document: Document | None = None
         self.result: np.ndarray | None = None
@@ -74,7 +70,7 @@ class MainWindow(QMainWindow):
         self._timing_note = ""  # the last "Rendered in" note, which later notes may replace
         self._owns_autosave = False
         self.autosave_path = Path(
-            str(self.settings.value("autosave/path", ""))
+            str(self.settings.value(AUTOSAVE_PATH, ""))
             or Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
             / "autosave.e4s"
         )
@@ -128,16 +124,24 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
+    def _in_window(self, action):
+        return lambda *_: action(self)
+
     def _build_actions(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Open photo…", self.open_photo_dialog, QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Open &mask…", self.open_mask_dialog)
+        in_window = self._in_window  # the file actions (files.py) take the window as argument
+        self._action(
+            file_menu, "&Open photo…", in_window(files.open_photo_dialog), QKeySequence.StandardKey.Open
+        )
+        self._action(file_menu, "Open &mask…", in_window(files.open_mask_dialog))
         file_menu.addSeparator()
-        self._action(file_menu, "Open &project…", self.open_project_dialog)
-        self._action(file_menu, "&Save project", self.save_project_dialog, QKeySequence.StandardKey.Save)
+        self._action(file_menu, "Open &project…", in_window(files.open_project_dialog))
+        self._action(
+            file_menu, "&Save project", in_window(files.save_project_dialog), QKeySequence.StandardKey.Save
+        )
         file_menu.addSeparator()
-        self._action(file_menu, "&Export result…", self.export_dialog, "Ctrl+Shift+E")
-        self._action(file_menu, "Choose &model…", self.choose_model_dialog)
+        self._action(file_menu, "&Export result…", in_window(files.export_dialog), "Ctrl+Shift+E")
+        self._action(file_menu, "Choose &model…", in_window(files.choose_model_dialog))
         edit_menu = self.menuBar().addMenu("&Edit")
         self.undo_action = self._action(edit_menu, "&Undo", self.undo, QKeySequence.StandardKey.Undo)
         redo_keys = [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
@@ -149,8 +153,8 @@ class MainWindow(QMainWindow):
         self.split_action.setCheckable(True)
         self._action(view_menu, "&Fit mask", lambda: self.canvas_view.fit(), "Ctrl+0")
         shortcuts = self.menuBar().addMenu("&Tools")
-        for key, tool in TOOL_KEYS.items():
-            self._action(shortcuts, tool.capitalize(), lambda _=False, t=tool: self.set_tool(t), key)
+        for tool in TOOLS:
+            self._action(shortcuts, tool.label, lambda _=False, t=tool.name: self.set_tool(t), tool.shortcut)
         for region in REGIONS:
             self._action(
                 shortcuts,
@@ -227,6 +231,9 @@ class MainWindow(QMainWindow):
         self.tasks.submit("open", lambda: Document.open(model, path))
 
     def set_document(self, document: Document) -> None:
+        if self.document is not None:  # the old document may live on (a fit still running on it)
+            self.document.history.changed.disconnect(self._on_history)
+            self.document.vectors_changed.disconnect(self._schedule_full)
         self.document = document
         canvas = document.canvas
         canvas.active_label = self._active_label
@@ -236,8 +243,8 @@ class MainWindow(QMainWindow):
         self.canvas_view.set_brush_radius(self.tools.brush_size())
         self.canvas_view.set_overlay_opacity(self.tools.opacity())
         canvas.protect_others = self.tools.preserve()
-        document.history.add_listener(self._on_history)
-        document.add_vector_listener(self._schedule_full)
+        document.history.changed.connect(self._on_history)
+        document.vectors_changed.connect(self._schedule_full)
         for reference in self.references.values():  # the gallery outlives documents
             document.add_reference(reference)
         self.references.update(document.references)
@@ -261,7 +268,7 @@ class MainWindow(QMainWindow):
     def _encode_reference(self, path: str):
         """Runs on the task thread: align, parse and encode once per file content and model."""
         model = self.model
-        key = (content_hash(Path(path).read_bytes()), id(model))
+        key = (content_hash(Path(path).read_bytes()), model.identity)
         if key not in self._reference_cache:
             self._reference_cache[key] = make_reference(model, load_face(path))
         return self._reference_cache[key]
@@ -390,23 +397,13 @@ class MainWindow(QMainWindow):
         original = self.document.source.aligned.image if split else None
         self.result_view.set_compare(original, 0.5 if split else None)
 
-    # -- dialogs: the file actions live in window_files.py, bound here as methods --------
-    from .window_files import (  # noqa: E402
-        choose_model_dialog,
-        export_dialog,
-        open_mask_dialog,
-        open_photo_dialog,
-        open_project_dialog,
-        save_project_dialog,
-    )
-
     def _restore_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
+        geometry = self.settings.value(WINDOW_GEOMETRY)
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1600, 900)
-        self.gallery.last_folder = str(self.settings.value("folders/references", ""))
+        self.gallery.last_folder = str(self.settings.value(folder_key("references"), ""))
 
     # -- autosave and recovery --------------------------------------------------------------
     def autosave_now(self) -> bool:
@@ -425,9 +422,7 @@ class MainWindow(QMainWindow):
 
     def recover_autosave(self) -> bool:
         """Reopen the work a crashed session left in the autosave file."""
-        from .window_files import open_project
-
-        if not (self.autosave_path.exists() and open_project(self, str(self.autosave_path))):
+        if not (self.autosave_path.exists() and files.open_project(self, str(self.autosave_path))):
             return False
         self._owns_autosave = True
         return True
@@ -437,8 +432,8 @@ class MainWindow(QMainWindow):
         self._autosave_timer.stop()
         if self._owns_autosave:  # a clean exit leaves nothing to recover; others' files stay
             self.autosave_path.unlink(missing_ok=True)
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("folders/references", self.gallery.last_folder or "")
+        self.settings.setValue(WINDOW_GEOMETRY, self.saveGeometry())
+        self.settings.setValue(folder_key("references"), self.gallery.last_folder or "")
         self.fitter.cancel()  # a fit stops at its next step instead of holding up the exit
         self.worker.shutdown(2.0)
         self.tasks.shutdown()

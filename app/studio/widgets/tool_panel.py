@@ -1,14 +1,12 @@
 """The tool panel: painting tools, brush size, mask opacity, undo/redo and the texture controls.
 
-``TOOLS`` is the one table of tool names, labels and keys; the main window binds the keys (this
-panel only shows them in tooltips). Setters emit the matching signal only when the value changes,
+The tools come from the one tool table (``models/tools.py``); the main window binds their keys
+(this panel only shows them in tooltips). Setters emit the matching signal only when the value changes,
 like Qt's own setters, so the window can route shortcuts through them; ``alpha_committed`` is the
 exception: it means the user settled on a mix, so ``set_alpha`` never emits it.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import qtawesome as qta
 from PySide6.QtCore import Qt, Signal
@@ -28,23 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..models.tools import TOOL_NAMES, TOOLS
 
-@dataclass(frozen=True)
-class Tool:
-    name: str  # what tool_changed carries, e.g. "brush"
-    label: str
-    shortcut: str
-    icons: tuple[str, ...]  # qtawesome names, first one the installed fonts know wins
-
-
-TOOLS: tuple[Tool, ...] = (
-    Tool("brush", "Brush", "B", ("fa5s.paint-brush", "mdi.brush")),
-    Tool("eraser", "Eraser", "E", ("fa5s.eraser", "mdi.eraser")),
-    Tool("fill", "Fill", "F", ("fa5s.fill-drip", "mdi.format-color-fill")),
-    Tool("rectangle", "Rectangle", "R", ("fa5s.square", "mdi.square")),
-    Tool("eyedropper", "Eyedropper", "I", ("fa5s.eye-dropper", "mdi.eyedropper")),
-)
-TOOL_NAMES: tuple[str, ...] = tuple(tool.name for tool in TOOLS)
 BRUSH_SIZES = (1, 100)  # px at label-map resolution
 
 

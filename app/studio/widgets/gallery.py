@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.document import THUMBNAIL_SIZE, Reference
 from e4s_core.photo.io import WRITE_FORMATS
+
+from ..models.document import THUMBNAIL_SIZE, Reference
 
 # The formats read_photo's advice names are exactly the ones it writes.
 IMAGE_SUFFIXES: frozenset[str] = frozenset(WRITE_FORMATS)

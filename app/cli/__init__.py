@@ -1,0 +1,81 @@
+"""``e4s-studio`` command line: the headless entry point (no Qt is imported here).
+
+Without a command (or with just a PHOTO) it opens the studio window. Commands live in
+``app/cli/commands/``, one module per family, each registering its own (``registry.py``).
+Every user-facing failure is an ``E4SError``; it is printed as one line and exits with
+status 2, never as a traceback.
+"""
+
+import argparse
+import logging
+import os
+import sys
+
+from e4s_core.errors import E4SError
+
+from .registry import Command, all_commands
+
+
+def build_parser(commands: dict[str, Command] | None = None) -> argparse.ArgumentParser:
+    commands = all_commands() if commands is None else commands
+    parser = argparse.ArgumentParser(
+        prog="e4s-studio",
+        description="E4S Studio: fine-grained face editing and swapping by regional GAN inversion."
+        " Without a command (or with just a PHOTO) it opens the studio window;"
+        " --screenshot OUT.png [PHOTO] renders the window offscreen.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in commands.values():
+        command.add_arguments(subparsers.add_parser(command.name, help=command.help))
+    return parser
+
+
+def build_studio_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="e4s-studio",
+        description="Open the E4S Studio window (commands: " + ", ".join(commands) + "; see --help).",
+    )
+    parser.add_argument("photo", nargs="?", help="a photo or aligned face to open")
+    parser.add_argument("--model", help="checkpoint file (default: the last chosen, else the bundled model)")
+    parser.add_argument("--device", help="cpu, cuda, cuda:N or mps")
+    parser.add_argument(
+        "--screenshot", metavar="OUT.png", help="render the window offscreen to a PNG and exit"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    commands = all_commands()
+    first = next((a for a in argv if not a.startswith("-")), None)
+    wants_help = any(a in ("-h", "--help") for a in argv)
+    if first not in commands and not wants_help:
+        return _open_studio(build_studio_parser(commands).parse_args(argv))
+    parser = build_parser(commands)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return commands[args.command].run(args)
+    except E4SError as error:
+        print(f"e4s-studio: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("e4s-studio: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as Unix tools do
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (Python flushes stdout at exit)
+        return 141
+
+
+def _open_studio(args: argparse.Namespace) -> int:
+    from app.studio.launch import run_studio  # Qt is imported only when the window opens
+
+    try:
+        return run_studio(args.photo, args.model, args.device, args.screenshot)
+    except E4SError as error:
+        print(f"e4s-studio: {error}", file=sys.stderr)
+        return 2

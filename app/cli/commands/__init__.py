@@ -1,0 +1,1 @@
+"""Command families: every module here registers its commands with ``app.cli.registry.command``."""

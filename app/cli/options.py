@@ -1,0 +1,47 @@
+"""Options several commands share, with their choices taken from ``e4s_core``'s own tables."""
+
+import argparse
+import time
+from pathlib import Path
+
+from e4s_core.checkpoint import PRECISIONS
+from e4s_core.errors import InputError
+from e4s_core.imageio import LABEL_FORMATS
+
+from .output import elapsed
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help="checkpoint file (default: the bundled model)")
+    parser.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
+    parser.add_argument("--precision", default="float32", choices=list(PRECISIONS), help="weights dtype")
+
+
+def add_labels_format(parser: argparse.ArgumentParser, what: str = "the label image") -> None:
+    parser.add_argument(
+        "--labels-format",
+        default=LABEL_FORMATS[0],
+        choices=LABEL_FORMATS,
+        help=f"how {what} is coded (default: the 12 E4S ids)",
+    )
+
+
+def add_face_option(parser: argparse.ArgumentParser, when: str = "") -> None:
+    parser.add_argument("--face", type=int, default=1, help=f"which face{when}, 1 = the largest (default)")
+
+
+def face_index(args: argparse.Namespace) -> int:
+    """The 0-based face index of ``--face`` (which counts from 1)."""
+    if args.face < 1:
+        raise InputError(f"--face counts from 1 (the largest face), got {args.face}")
+    return args.face - 1
+
+
+def load_model(args: argparse.Namespace):
+    """The model of ``--model/--device/--precision``, announced with its load time."""
+    import e4s_core
+
+    start = time.perf_counter()
+    model = e4s_core.load_model(args.model, device=args.device, precision=args.precision)
+    print(f"loaded {model.describe()} in {elapsed(start)}", flush=True)
+    return model

@@ -1,1 +1,0 @@
-"""Qt-free models behind the studio's views: label canvas, edit history, document."""

@@ -1,0 +1,1 @@
+"""Qt-free models behind the studio's views: label canvas, edits and history, document, projects."""

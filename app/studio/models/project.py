@@ -1,0 +1,209 @@
+"""``.e4s`` project files: one zip with the face, its label maps, vectors, references and history.
+
+Written atomically (temp file + rename). ``manifest.json`` says what the zip holds; arrays are
+``.npy`` members (never pickles). The history is stored as data: each step is its edit's
+``EditRecord`` (``edits.py``): ``{"kind", "fields", "arrays"}`` in the manifest, its arrays as
+``history/NNNNN_<name>.npy``. Opening a project rebuilds every step through the edit registry,
+so undo/redo survive, and ``replay`` re-applies the applied steps to the parsed map and the
+encoded vectors (what ``render-project`` renders).
+
+Versions: 1 kept each step's fields beside its kind and named no arrays (the kind implied
+them); 2 is the record form above. Older versions are migrated on read; a newer one is
+refused with a message to update.
+"""
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from e4s_core.errors import InputError
+from e4s_core.files import atomic_write
+from e4s_core.photo.align import AlignedFace, AlignmentTransform
+from e4s_core.photo.io import Photo
+
+from .document import Document, FaceSource, Reference
+from .edits import EditRecord, EditRecordError, edit_from_record
+
+PROJECT_FORMAT = "e4s-studio-project"
+PROJECT_VERSION = 2
+_ARRAY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def save_project(document: Document, path: str | Path) -> Path:
+    source = document.source
+    arrays: dict[str, np.ndarray] = {
+        "aligned.npy": source.aligned.image,
+        "parsed.npy": source.parsed,
+        "labels.npy": document.canvas.labels.copy(),
+        "base_vectors.npy": document.base_vectors,
+        "vectors.npy": document.vectors,
+    }
+    if source.photo is not None:
+        arrays["photo.npy"] = source.photo.rgb
+        if source.photo.alpha is not None:
+            arrays["photo_alpha.npy"] = source.photo.alpha
+    steps = []
+    for index, edit in enumerate(document.history.edits):
+        record = edit.to_record()
+        steps.append({"kind": record.kind, "fields": record.fields, "arrays": sorted(record.arrays)})
+        arrays |= {_step_member(index, name): array for name, array in record.arrays.items()}
+    for reference in document.references.values():
+        for part in ("thumbnail", "labels", "vectors"):
+            arrays[f"references/{reference.hash}/{part}.npy"] = getattr(reference, part)
+    manifest = {
+        "format": PROJECT_FORMAT,
+        "version": PROJECT_VERSION,
+        "name": source.name,
+        "file_hash": source.file_hash,
+        "transform": source.aligned.transform.to_dict(),
+        "landmarks": None if source.aligned.landmarks is None else source.aligned.landmarks.tolist(),
+        "photo": None
+        if source.photo is None
+        else {"icc": source.photo.icc_profile.hex() if source.photo.icc_profile else None},
+        "references": [{"hash": r.hash, "name": r.name} for r in document.references.values()],
+        "history": steps,
+        "history_position": document.history.position,
+    }
+
+    def write(temp: str) -> None:
+        with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("manifest.json", json.dumps(manifest, indent=1))
+            for name, array in arrays.items():
+                archive.writestr(name, _npy(np.ascontiguousarray(array)))
+
+    return atomic_write(path, write)
+
+
+def load_project(path: str | Path) -> Document:
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+            if not isinstance(manifest, dict) or manifest.get("format") != PROJECT_FORMAT:
+                raise ValueError("not an E4S Studio project")
+            return _build(archive, _migrate(manifest))
+    except FileNotFoundError as error:
+        raise InputError(f"Project not found: {path}") from error
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, json.JSONDecodeError, OSError) as error:
+        detail = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        raise InputError(f"{path.name} is not a readable E4S Studio project: {detail}") from error
+
+
+def replay(document: Document) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and vectors from re-applying the applied history to the parsed map and base vectors."""
+    fresh = Document(document.source, document.base_vectors)
+    fresh.references = document.references
+    for edit in document.history.edits[: document.history.position]:
+        edit_from_record(fresh, edit.to_record()).redo()
+    return fresh.canvas.labels.copy(), fresh.vectors.copy()
+
+
+# -- reading ----------------------------------------------------------------------------------------
+def _build(archive: zipfile.ZipFile, manifest: dict) -> Document:
+    transform = AlignmentTransform.from_dict(manifest["transform"])
+    landmarks = manifest.get("landmarks")
+    aligned = AlignedFace(
+        _load_npy(archive, "aligned.npy"), transform, None if landmarks is None else np.asarray(landmarks)
+    )
+    photo = None
+    if manifest.get("photo") is not None:
+        alpha = _load_npy(archive, "photo_alpha.npy") if "photo_alpha.npy" in archive.namelist() else None
+        icc = manifest["photo"].get("icc")
+        photo = Photo(
+            _load_npy(archive, "photo.npy"), alpha=alpha, icc_profile=bytes.fromhex(icc) if icc else None
+        )
+    parsed = _load_npy(archive, "parsed.npy")
+    source = FaceSource(aligned, parsed, photo, manifest.get("name", ""), manifest.get("file_hash", ""))
+    document = Document(source, _load_npy(archive, "base_vectors.npy"))
+    for entry in manifest["references"]:
+        parts = {
+            p: _load_npy(archive, f"references/{entry['hash']}/{p}.npy")
+            for p in ("thumbnail", "labels", "vectors")
+        }
+        document.add_reference(Reference(entry["hash"], entry["name"], **parts))
+    steps = manifest["history"]
+    if not isinstance(steps, list):
+        raise ValueError("its history is not a list of steps")
+    for index, step in enumerate(steps):
+        try:
+            edit = edit_from_record(document, _read_record(archive, index, step))
+        except (KeyError, EditRecordError) as error:
+            detail = f"missing {error}" if isinstance(error, KeyError) else str(error)
+            raise ValueError(f"history step {index + 1}: {detail}") from error
+        edit.redo()
+        document.history.push(edit)
+    position = manifest["history_position"]
+    if type(position) is not int or not 0 <= position <= len(steps):
+        raise ValueError(f"its history position {position!r} is not one of 0..{len(steps)}")
+    document.history.go_to(position)
+    if not np.array_equal(document.canvas.labels, _load_npy(archive, "labels.npy")):
+        raise ValueError("its history does not reproduce its label map")
+    if not np.array_equal(document.vectors, _load_npy(archive, "vectors.npy")):
+        raise ValueError("its history does not reproduce its vectors")
+    return document
+
+
+def _read_record(archive: zipfile.ZipFile, index: int, step: object) -> EditRecord:
+    if not isinstance(step, dict) or not isinstance(step.get("kind"), str):
+        raise EditRecordError("not an edit record (it has no kind)")
+    fields, names = step.get("fields"), step.get("arrays")
+    if not isinstance(fields, dict) or not isinstance(names, list):
+        raise EditRecordError(f"its {step['kind']!r} record has no fields or no array list")
+    if not all(isinstance(name, str) and _ARRAY_NAME.fullmatch(name) for name in names):
+        raise EditRecordError(f"its {step['kind']!r} record names arrays badly: {names!r}")
+    arrays = {name: _load_npy(archive, _step_member(index, name)) for name in names}
+    return EditRecord(step["kind"], fields, arrays)
+
+
+def _migrate(manifest: dict) -> dict:
+    """The manifest in the current version's form (older versions migrated step by step)."""
+    version = manifest.get("version")
+    if type(version) is not int or version < 1:
+        raise ValueError(f"project version {version!r} is not supported")
+    if version > PROJECT_VERSION:
+        raise ValueError(
+            f"it was saved by a newer E4S Studio (project version {version}; this one reads up to"
+            f" {PROJECT_VERSION}): update E4S Studio to open it"
+        )
+    while version < PROJECT_VERSION:
+        manifest = _MIGRATIONS[version](manifest)
+        version = manifest["version"]
+    return manifest
+
+
+_V1_ARRAYS = {"shape": ["changed", "new", "old"], "texture": ["new", "old"], "fit": ["new", "old"]}
+
+
+def _version_1_to_2(manifest: dict) -> dict:
+    """Version 1 wrote each step's fields beside its kind and implied its arrays by the kind."""
+    steps = []
+    for index, step in enumerate(manifest["history"]):
+        kind = step.get("kind") if isinstance(step, dict) else None
+        if kind not in _V1_ARRAYS:
+            raise ValueError(f"history step {index + 1}: unknown edit kind {kind!r} in a version 1 project")
+        fields = {name: value for name, value in step.items() if name != "kind"}
+        steps.append({"kind": kind, "fields": fields, "arrays": _V1_ARRAYS[kind]})
+    return {**manifest, "version": 2, "history": steps}
+
+
+_MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _version_1_to_2}
+
+
+# -- arrays -----------------------------------------------------------------------------------------
+def _step_member(index: int, name: str) -> str:
+    return f"history/{index:05d}_{name}.npy"
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _load_npy(archive: zipfile.ZipFile, name: str) -> np.ndarray:
+    return np.load(io.BytesIO(archive.read(name)), allow_pickle=False)

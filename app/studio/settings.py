@@ -1,0 +1,21 @@
+"""Every QSettings key the studio reads or writes, and where its settings live."""
+
+from PySide6.QtCore import QSettings
+
+ORGANIZATION = APPLICATION = "E4S Studio"
+
+MODEL_PATH = "model/path"  # the model file chosen last
+AUTOSAVE_PATH = "autosave/path"  # where autosaves go (default: the user data folder); tests move it
+WINDOW_GEOMETRY = "window/geometry"
+FOLDER_KINDS = ("photos", "masks", "projects", "exports", "models", "references")  # last folder of each
+
+
+def folder_key(kind: str) -> str:
+    """The key remembering the last folder used for ``kind`` of file."""
+    if kind not in FOLDER_KINDS:
+        raise ValueError(f"unknown folder kind {kind!r}; kinds are {', '.join(FOLDER_KINDS)}")
+    return f"folders/{kind}"
+
+
+def user_settings() -> QSettings:
+    return QSettings(ORGANIZATION, APPLICATION)

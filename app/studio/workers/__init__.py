@@ -1,0 +1,1 @@
+"""Background threads of the studio: the render worker (newest wins), its scheduler, the task queue."""

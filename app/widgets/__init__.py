@@ -1,1 +1,0 @@
-"""Qt widgets of the studio: thin views over the Qt-free models in app/models."""
