@@ -17,6 +17,7 @@ import time
 import torch
 
 from e4s_core import E4SModel, ModelInfo, resolve_device
+from e4s_core.imageio import labels_to_tensor
 from e4s_core.network import RGIConfig, RGINetwork
 from e4s_core.network.config import stylegan2_channels
 from e4s_core.network.regional import RegionLayout
@@ -47,7 +48,7 @@ def benchmark(device: torch.device, args: argparse.Namespace) -> None:
     network = RGINetwork(config)
     network.latent_avg.normal_(0, 0.5)
     model = E4SModel(network, ModelInfo("random", "", "memory")).to(device, dtype)
-    labels = torch.from_numpy(ellipse_face_labels(512)).long()[None].to(device)
+    labels = labels_to_tensor(ellipse_face_labels(512)).to(device)
     layout = RegionLayout(labels, config.num_regions)
     full, preview = config.out_size, min(256, config.out_size)
     with torch.inference_mode():

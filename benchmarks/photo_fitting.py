@@ -21,6 +21,7 @@ from e4s_core import imageio
 from e4s_core import paper_constants as paper
 from e4s_core.errors import E4SError
 from e4s_core.fitting import finetune_generator, fit_vectors
+from e4s_core.imageio import labels_to_tensor
 from e4s_core.photo.align import align_photo
 from e4s_core.photo.parse import parse_face
 
@@ -56,7 +57,7 @@ def main() -> int:
         return 2
 
     aligned = align_photo(data.astronaut(), size=max(512, model.resolution))
-    labels = torch.from_numpy(parse_face(aligned)).long()[None]  # [1, 512, 512]
+    labels = labels_to_tensor(parse_face(aligned))  # [1, 512, 512]
     image = imageio.image_to_tensor(aligned.image)  # [1, 3, S, S]
     print(f"model {model.describe()}, {torch.get_num_threads()} CPU threads")
     print(f"astronaut aligned to {aligned.image.shape[0]} px and parsed; fitting at {model.resolution} px")

@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from e4s_core import load_model, resolve_device
-from e4s_core.imageio import image_to_tensor
+from e4s_core.imageio import image_to_tensor, labels_to_tensor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_golden import GOLDEN, fill_checkpoint  # noqa: E402  (one place builds the cache)
@@ -49,7 +49,7 @@ def main() -> None:
     meta = json.loads((folder / "meta.json").read_text())
     model = load_model(fill_checkpoint(int(meta["fill_seed"])), device=device, precision=precision)
     image = image_to_tensor(np.asarray(Image.open(folder / "input_1024.png").convert("RGB")))
-    labels = torch.from_numpy(np.array(Image.open(folder / "label_512.png"))).long()[None]
+    labels = labels_to_tensor(np.array(Image.open(folder / "label_512.png")))
     expected = {k: torch.from_numpy(v).float() for k, v in np.load(folder / "outputs.npz").items()}
     with torch.inference_mode():
         vectors = model.encode(image, labels)

@@ -45,3 +45,35 @@ def random_model(config: RGIConfig | None = None, seed: int = 0) -> E4SModel:
 @pytest.fixture
 def tiny_model() -> E4SModel:
     return random_model()
+
+
+# -- the studio window (offscreen) ------------------------------------------------------------------
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """The real main window with a tiny local random model; settings and autosave in tmp_path."""
+    from PySide6.QtCore import QSettings
+    from studio_helpers import local_random_model
+
+    from app.studio.main_window import MainWindow
+    from app.studio.settings import AUTOSAVE_PATH
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue(AUTOSAVE_PATH, str(tmp_path / "autosave.e4s"))  # never the user's own
+    win = MainWindow(local_random_model(), settings=settings)
+    win.setProperty("quiet", True)  # errors go to the status bar and win.errors, no modal dialog
+    qtbot.addWidget(win)
+    win.resize(1400, 800)
+    win.show()
+    return win
+
+
+@pytest.fixture
+def opened(qtbot, window, tmp_path):
+    """(window, photo path, reference path): the window with astronaut opened and rendered."""
+    from studio_helpers import face_files, wait_idle
+
+    photo, reference = face_files(tmp_path)
+    window.open_photo(photo)
+    qtbot.waitUntil(lambda: window.document is not None, timeout=30000)
+    wait_idle(qtbot, window)
+    return window, photo, reference

@@ -62,3 +62,8 @@ def drag(widget, points: list[tuple[float, float]]) -> None:
 
 def labels_of(window) -> np.ndarray:
     return window.document.canvas.labels.copy()
+
+
+def wait_idle(qtbot, window, timeout: int = 30000) -> None:
+    """Until the window has no task queued and no render running, owed or waiting."""
+    qtbot.waitUntil(lambda: window.tasks.pending == 0 and not window.renders.pending, timeout=timeout)

@@ -12,6 +12,7 @@ from conftest import random_network, tiny_config
 from e4s_core import CheckpointError, E4SModel, ModelInfo, load_model, paths, save_model
 from e4s_core import checkpoint as checkpoint_module
 from e4s_core.checkpoint import convert_checkpoint
+from e4s_core.imageio import labels_to_tensor
 from e4s_core.synthetic_layout import ellipse_face_labels
 
 AUTHORS_UNITS = (3, 4, 14, 3)  # the only encoder layout the authors' format describes
@@ -35,7 +36,7 @@ def _render(model: E4SModel, seed: int = 1) -> torch.Tensor:
     """A render from fixed random vectors on a synthetic face layout: [1, 3, 64, 64]."""
     generator = torch.Generator().manual_seed(seed)
     vectors = torch.randn(1, model.config.num_regions, model.config.vector_dim, generator=generator)
-    labels = torch.from_numpy(ellipse_face_labels(model.resolution)).long()[None]
+    labels = labels_to_tensor(ellipse_face_labels(model.resolution))
     with torch.inference_mode():
         return model.render(model.style_codes(vectors), labels)
 

@@ -1,5 +1,6 @@
 """The e4s-studio command line, run in-process: exit codes, output, files written."""
 
+import pkgutil
 import shutil
 import subprocess
 
@@ -9,7 +10,7 @@ import torch
 from conftest import random_network, tiny_config
 from PIL import Image
 
-from app.cli import main
+from app.cli import all_commands, main
 from e4s_core import load_model, save_model
 
 
@@ -28,18 +29,53 @@ def face(tmp_path):
     return tmp_path / "face.png", tmp_path / "labels.png"
 
 
-def test_help_lists_every_command(capsys):
+def test_help_lists_every_registered_command_with_its_help(capsys):
+    commands = all_commands()
     with pytest.raises(SystemExit) as raised:
         main(["--help"])
     assert raised.value.code == 0
-    out = capsys.readouterr().out
-    for command in ("info", "reconstruct", "convert-checkpoint", "selftest"):
-        assert command in out
+    listed = capsys.readouterr().out.split("options:")[0]
+    names = [
+        line.split()[0] for line in listed.splitlines() if line[:5].isspace() is False and line[:4] == "    "
+    ]
+    listed_names = set(names)  # a command's line is indented 4 spaces; wrapped help lines more
+    assert listed_names == set(commands)
+    assert {"align", "parse", "paste", "render-project", "fit", "train", "selftest"} <= set(commands)
+    assert all(
+        " ".join(command.help.split()[:3]) in " ".join(listed.split()) for command in commands.values()
+    )
 
 
-def test_selftest_passes(capsys):
+@pytest.mark.parametrize("name", sorted(all_commands()))
+def test_every_command_has_its_own_help(name, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main([name, "--help"])
+    assert raised.value.code == 0
+    assert f"e4s-studio {name}" in capsys.readouterr().out
+
+
+def test_every_family_module_registers_commands():
+    from app.cli import commands as families
+
+    modules = {info.name for info in pkgutil.iter_modules(families.__path__)}
+    assert modules == {command.family for command in all_commands().values()}
+
+
+def test_selftest_passes_and_reports_each_check(capsys):
     assert main(["selftest"]) == 0
-    assert "selftest passed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.count("\nok   ") + out.startswith("ok   ") == 2 and out.rstrip().endswith("selftest passed")
+
+
+def test_selftest_fails_with_a_broken_bundled_model(monkeypatch, tmp_path, capsys):
+    from e4s_core import paths
+
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr(paths, "DEFAULT_MODEL_FILE", broken)
+    assert main(["selftest"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL the bundled model" in out and "selftest FAILED" in out and "Traceback" not in out
 
 
 def test_info_describes_the_model(tiny_file, capsys):

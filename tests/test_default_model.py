@@ -5,7 +5,7 @@ import torch
 import e4s_core
 from e4s_core import paths
 from e4s_core.metrics import psnr, ssim
-from e4s_core.synthetic import TRAIN_SEED_LIMIT
+from e4s_core.synthetic.seeds import HELD_OUT_SEEDS
 from e4s_core.training import DEFAULT_MODEL_CONFIG
 from e4s_core.training.data import faces_to_batch
 
@@ -27,7 +27,7 @@ def test_load_model_without_a_path_gives_the_default_configuration():
 
 def test_default_model_reconstructs_a_held_out_face_far_better_than_its_mean_color():
     model = e4s_core.load_model(device="cpu")
-    face = faces_to_batch([TRAIN_SEED_LIMIT + 123_457], model.resolution)
+    face = faces_to_batch([HELD_OUT_SEEDS[123_457]], model.resolution)
     with torch.inference_mode():
         result = model.render(model.style_codes(model.encode(face.images, face.labels)), face.labels)
     assert result.shape == face.images.shape and torch.isfinite(result).all()

@@ -54,22 +54,3 @@ def test_misspelled_device_in_environment_names_the_variable(monkeypatch):
     monkeypatch.setenv(DEVICE_ENV_VAR, "banana")
     with pytest.raises(DeviceError, match=DEVICE_ENV_VAR):
         resolve_device(None)
-
-
-def test_intra_op_threads_applies_inside_the_block_and_restores_after():
-    import torch
-
-    from e4s_core.runtime import intra_op_threads
-
-    before = torch.get_num_threads()
-    with intra_op_threads(1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-    with intra_op_threads(None):
-        assert torch.get_num_threads() == before
-
-
-def test_background_renders_of_small_cpu_models_use_one_thread(tiny_model):
-    from e4s_core.runtime import background_threads
-
-    assert background_threads(tiny_model) == 1

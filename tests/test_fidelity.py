@@ -19,10 +19,10 @@ from e4s_core.fidelity import (
 )
 from e4s_core.metrics import psnr, rmse, ssim
 from e4s_core.regions import NUM_REGIONS, region_id
-from e4s_core.synthetic import TRAIN_SEED_LIMIT
+from e4s_core.synthetic.seeds import HELD_OUT_SEEDS
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE, REFERENCE = TRAIN_SEED_LIMIT + 11, TRAIN_SEED_LIMIT + 12
+SOURCE, REFERENCE = HELD_OUT_SEEDS[11], HELD_OUT_SEEDS[12]
 
 
 class FlatColorModel:

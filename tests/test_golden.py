@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from e4s_core import CheckpointError, load_model
-from e4s_core.imageio import image_to_tensor
+from e4s_core.imageio import image_to_tensor, labels_to_tensor
 from e4s_core.paths import cache_dir
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
@@ -55,7 +55,7 @@ def case(request):
         path.unlink()
         model = load_model(fill_checkpoint(int(meta["fill_seed"])), device="cpu")
     image = image_to_tensor(np.asarray(Image.open(folder / "input_1024.png").convert("RGB")))
-    labels = torch.from_numpy(np.array(Image.open(folder / "label_512.png"))).long()[None]
+    labels = labels_to_tensor(np.array(Image.open(folder / "label_512.png")))
     expected = {k: torch.from_numpy(v) for k, v in np.load(folder / "outputs.npz").items()}
     with torch.inference_mode():
         vectors = model.encode(image, labels)

@@ -57,13 +57,23 @@ def test_adversarial_term_pushes_gradients_to_the_image_and_not_to_a_frozen_disc
     assert all(p.grad is None for p in discriminator.parameters())
 
 
-def test_discriminator_loss_trains_the_discriminator():
+def test_discriminator_loss_teaches_the_discriminator_to_tell_real_from_generated():
     torch.manual_seed(0)
     discriminator = Discriminator(input_size=16, widths=(8, 8, 8))
     term = NonSaturatingAdversarial(discriminator)
-    loss = term.discriminator_loss(_images(5), _images(6))
-    loss.backward()
-    assert all(p.grad is not None for p in discriminator.parameters())
+    generated = _images(5, size=16) * 0.3  # a fixed batch of washed-out "generated" images
+    real = _images(6, size=16)
+    optimizer = torch.optim.Adam(discriminator.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(40):
+        optimizer.zero_grad()
+        loss = term.discriminator_loss(generated, real)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+    with torch.no_grad():
+        assert discriminator(real).min() > discriminator(generated).max()
 
 
 def test_objective_weights_each_term_and_skips_zero_weights():

@@ -5,12 +5,13 @@ import torch
 from conftest import random_model
 
 from e4s_core import InputError
+from e4s_core.imageio import labels_to_tensor
 from e4s_core.synthetic_layout import ellipse_face_labels
 
 
 @pytest.fixture
 def face():
-    labels = torch.from_numpy(ellipse_face_labels(64, seed=1)).long()[None]
+    labels = labels_to_tensor(ellipse_face_labels(64, seed=1))
     image = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(1)) * 2 - 1
     return image, labels
 

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
+from e4s_core.imageio import labels_to_tensor
 from e4s_core.network.modulated import ModulatedConv2d
 from e4s_core.network.regional import RegionLayout, upsampling_window_kernels
 from e4s_core.synthetic_layout import ellipse_face_labels
@@ -31,7 +32,7 @@ def speckle_labels(size: int, seed: int, regions: int = 12) -> torch.Tensor:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_fast_render_equals_reference_loop_on_face_layouts(seed):
     model = random_model(seed=seed)
-    labels = torch.from_numpy(ellipse_face_labels(64, seed=seed)).long()[None]
+    labels = labels_to_tensor(ellipse_face_labels(64, seed=seed))
     fast, loop = render_both(model, labels, seed)
     torch.testing.assert_close(fast, loop, **TOLERANCE)
 
@@ -60,20 +61,20 @@ def test_fast_render_handles_a_batch_of_different_layouts():
 
 @pytest.mark.parametrize("label_size", [32, 48, 128])
 def test_fast_render_equals_loop_for_label_maps_of_other_sizes(label_size):
-    labels = torch.from_numpy(ellipse_face_labels(label_size, seed=7)).long()[None]
+    labels = labels_to_tensor(ellipse_face_labels(label_size, seed=7))
     fast, loop = render_both(random_model(seed=7), labels)
     torch.testing.assert_close(fast, loop, **TOLERANCE)
 
 
 def test_fast_render_equals_loop_when_every_layer_is_regional():
     model = random_model(tiny_config(regional_layers=10), seed=8)
-    fast, loop = render_both(model, torch.from_numpy(ellipse_face_labels(64, seed=8)).long()[None])
+    fast, loop = render_both(model, labels_to_tensor(ellipse_face_labels(64, seed=8)))
     torch.testing.assert_close(fast, loop, **TOLERANCE)
 
 
 def test_codes_of_an_absent_region_do_not_change_the_image():
     model = random_model(seed=9)
-    labels = torch.from_numpy(ellipse_face_labels(64, seed=9)).long()[None]
+    labels = labels_to_tensor(ellipse_face_labels(64, seed=9))
     labels[labels == 10] = 6  # no glasses
     with torch.no_grad():
         codes = model.style_codes(torch.randn(1, 12, model.config.vector_dim))
@@ -85,7 +86,7 @@ def test_codes_of_an_absent_region_do_not_change_the_image():
 
 def test_fast_path_gradients_match_the_reference_loop():
     model = random_model(seed=10)
-    labels = torch.from_numpy(ellipse_face_labels(64, seed=10)).long()[None]
+    labels = labels_to_tensor(ellipse_face_labels(64, seed=10))
     grads = []
     for reference in (False, True):
         vectors = torch.randn(1, 12, model.config.vector_dim, generator=torch.Generator().manual_seed(1))

@@ -2,12 +2,10 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
-from studio_helpers import face_files, local_random_model
+from studio_helpers import wait_idle
 
 from app.studio.files import open_project, save_project_to
 from app.studio.fit_action import FitAction
-from app.studio.main_window import MainWindow
 from app.studio.models.edits import FitEdit
 from app.studio.models.project import replay
 from e4s_core import paper_constants as paper
@@ -17,25 +15,9 @@ OTHER_REGIONS = [r for r in range(12) if r not in FACE_REGIONS]
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("autosave/path", str(tmp_path / "autosave.e4s"))
-    win = MainWindow(local_random_model(), settings=settings)
-    win.setProperty("quiet", True)
-    qtbot.addWidget(win)
-    win.show()
-    return win
-
-
-def wait_idle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: window.tasks.pending == 0 and not window.renders.pending, timeout=30000)
-
-
-@pytest.fixture
-def opened(qtbot, window, tmp_path):
-    window.open_photo(face_files(tmp_path)[0])
-    qtbot.waitUntil(lambda: window.document is not None, timeout=30000)
-    wait_idle(qtbot, window)
+def fitting(opened):
+    """A window with a photo open and a short fit (the paper's 50 steps take too long here)."""
+    window, _, _ = opened
     window.fitter.steps = 3
     return window
 
@@ -52,8 +34,8 @@ def test_fit_is_disabled_without_a_photo_and_defaults_to_the_papers_steps(window
     assert "photo" in window.fitter.action.toolTip()
 
 
-def test_fit_changes_only_face_regions_as_one_undoable_step(opened, qtbot):
-    window = opened
+def test_fit_changes_only_face_regions_as_one_undoable_step(fitting, qtbot):
+    window = fitting
     before, steps = window.document.vectors.copy(), window.document.history.position
     fit(qtbot, window)
     after = window.document.vectors
@@ -69,8 +51,8 @@ def test_fit_changes_only_face_regions_as_one_undoable_step(opened, qtbot):
     assert np.array_equal(window.document.vectors, after)
 
 
-def test_fit_uses_the_photos_own_regions_when_the_mask_was_edited(opened, qtbot):
-    window = opened
+def test_fit_uses_the_photos_own_regions_when_the_mask_was_edited(fitting, qtbot):
+    window = fitting
     edited = np.full_like(window.document.canvas.labels, region_id("hair"))  # no face regions left
     window.document.canvas.replace(edited, "All hair")
     fit(qtbot, window)
@@ -79,8 +61,8 @@ def test_fit_uses_the_photos_own_regions_when_the_mask_was_edited(opened, qtbot)
     assert np.array_equal(window.document.canvas.labels, edited)  # the edited mask is still rendered
 
 
-def test_cancel_leaves_the_document_as_it_was(opened, qtbot):
-    window = opened
+def test_cancel_leaves_the_document_as_it_was(fitting, qtbot):
+    window = fitting
     window.fitter.steps = 10_000  # far more than the test waits for
     before, steps = window.document.vectors.copy(), window.document.history.position
     window.fitter.action.trigger()
@@ -95,8 +77,8 @@ def test_cancel_leaves_the_document_as_it_was(opened, qtbot):
     assert window.fitter.action.isEnabled()
 
 
-def test_a_saved_fit_opens_and_replays_to_the_same_vectors(opened, qtbot, tmp_path):
-    window = opened
+def test_a_saved_fit_opens_and_replays_to_the_same_vectors(fitting, qtbot, tmp_path):
+    window = fitting
     fit(qtbot, window)
     fitted = window.document.vectors.copy()
     assert save_project_to(window, str(tmp_path / "fit.e4s"))

@@ -4,47 +4,16 @@ import threading
 
 import cv2
 import numpy as np
-import pytest
 from photos import astronaut
 from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, QTimer
-from studio_helpers import drag, face_files, labels_of, local_random_model, send_mouse
+from studio_helpers import drag, labels_of, send_mouse, wait_idle
 
 from app.studio.files import choose_model, export_result, open_mask, open_project, save_project_to
 from app.studio.main_window import MainWindow
 from e4s_core.photo.io import write_photo
 from e4s_core.regions import region_id
 from e4s_core.rendering import render_face
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from PySide6.QtCore import QSettings
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("autosave/path", str(tmp_path / "autosave.e4s"))  # never the user's own
-    win = MainWindow(local_random_model(), settings=settings)
-    win.setProperty("quiet", True)  # errors go to the status bar and win.errors, no modal dialog
-    qtbot.addWidget(win)
-    win.resize(1400, 800)
-    win.show()
-    return win
-
-
-def wait_idle(qtbot, window, timeout=30000):
-    qtbot.waitUntil(
-        lambda: window.tasks.pending == 0 and not window.renders.pending,
-        timeout=timeout,
-    )
-
-
-@pytest.fixture
-def opened(qtbot, window, tmp_path):
-    photo, reference = face_files(tmp_path)
-    window.open_photo(photo)
-    qtbot.waitUntil(lambda: window.document is not None, timeout=30000)
-    wait_idle(qtbot, window)
-    return window, photo, reference
 
 
 def to_widget(view, x: float, y: float) -> tuple[float, float]:

@@ -7,13 +7,23 @@ status 2, never as a traceback.
 """
 
 import argparse
+import importlib
 import logging
 import os
+import pkgutil
 import sys
 
 from e4s_core.errors import E4SError
 
-from .registry import Command, all_commands
+from . import commands as families
+from .registry import Command, registered_commands
+
+
+def all_commands() -> dict[str, Command]:
+    """Every command of every family (importing a family module registers its commands)."""
+    for module in pkgutil.iter_modules(families.__path__):
+        importlib.import_module(f"{families.__name__}.{module.name}")
+    return registered_commands()
 
 
 def build_parser(commands: dict[str, Command] | None = None) -> argparse.ArgumentParser:

@@ -1,8 +1,8 @@
 """The command registry: every ``e4s-studio`` subcommand, declared where its handler lives.
 
 A command family is a module in ``app/cli/commands/``; each of its handlers registers itself
-with ``@command(name, help, arguments)``. ``all_commands()`` imports every module in that
-package, so adding a command touches one file and no list is kept by hand.
+with ``@command(name, help, arguments)``. ``app.cli.all_commands()`` imports every module in
+that package, so adding a command touches one file and no list is kept by hand.
 
     def _arguments(parser):                      # adds the command's own options
         parser.add_argument("photo", type=Path)
@@ -12,15 +12,11 @@ package, so adding a command touches one file and no list is kept by hand.
 """
 
 import argparse
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
 Handler = Callable[[argparse.Namespace], int]
 AddArguments = Callable[[argparse.ArgumentParser], None]
-
-FAMILIES_PACKAGE = "app.cli.commands"
 
 
 @dataclass(frozen=True)
@@ -48,9 +44,6 @@ def command(name: str, help: str, arguments: AddArguments | None = None) -> Call
     return register
 
 
-def all_commands() -> dict[str, Command]:
-    """Every registered command by name, in family then declaration order."""
-    package = importlib.import_module(FAMILIES_PACKAGE)
-    for module in sorted(info.name for info in pkgutil.iter_modules(package.__path__)):
-        importlib.import_module(f"{FAMILIES_PACKAGE}.{module}")
+def registered_commands() -> dict[str, Command]:
+    """Every command registered so far by name, in family then declaration order."""
     return dict(sorted(_REGISTERED.items(), key=lambda item: item[1].family))
