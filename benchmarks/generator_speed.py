@@ -21,6 +21,7 @@ from e4s_core.imageio import labels_to_tensor
 from e4s_core.network import RGIConfig, RGINetwork
 from e4s_core.network.config import stylegan2_channels
 from e4s_core.network.regional import RegionLayout
+from e4s_core.regions import LABEL_MAP_SIZE
 from e4s_core.runtime import tune_cpu_allocator
 from e4s_core.synthetic_layout import ellipse_face_labels
 
@@ -48,7 +49,7 @@ def benchmark(device: torch.device, args: argparse.Namespace) -> None:
     network = RGINetwork(config)
     network.latent_avg.normal_(0, 0.5)
     model = E4SModel(network, ModelInfo("random", "", "memory")).to(device, dtype)
-    labels = labels_to_tensor(ellipse_face_labels(512)).to(device)
+    labels = labels_to_tensor(ellipse_face_labels(LABEL_MAP_SIZE)).to(device)
     layout = RegionLayout(labels, config.num_regions)
     full, preview = config.out_size, min(256, config.out_size)
     with torch.inference_mode():

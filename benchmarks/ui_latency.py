@@ -35,6 +35,7 @@ from e4s_core import E4SModel, ModelInfo, load_model  # noqa: E402
 from e4s_core.network import RGIConfig, RGINetwork  # noqa: E402
 from e4s_core.photo.align import align_photo  # noqa: E402
 from e4s_core.photo.parse import parse_face  # noqa: E402
+from e4s_core.regions import LABEL_MAP_SIZE  # noqa: E402
 from e4s_core.rendering import render_face  # noqa: E402
 from e4s_core.runtime import tune_cpu_allocator  # noqa: E402
 
@@ -104,7 +105,7 @@ def main() -> None:
     ):
         config = model.config
         times = measure(app, model, args.repeats)
-        labels = np.zeros((512, 512), np.uint8)
+        labels = np.zeros((LABEL_MAP_SIZE, LABEL_MAP_SIZE), np.uint8)
         vectors = np.zeros((config.num_regions, config.vector_dim), np.float32)
         size = min(256, config.out_size)
         render_face(model, labels, vectors, size)

@@ -54,6 +54,7 @@ class E4SModel:
 
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None):
         self.network.to(device=device, dtype=dtype)
+        self.identity = next(_IDENTITIES)  # what was cached for it lives on the old device or dtype
         return self
 
     def describe(self) -> str:

@@ -1,8 +1,8 @@
 """Rendering a face state: numpy label map + region vectors in, uint8 image out.
 
-The studio's render thread, its fit and the headless ``render-project`` all call
-``render_face``, so the same state gives the same pixels wherever it is rendered (one
-intra-op thread count for every render, from ``runtime``).
+The studio's render thread and the headless ``render-project`` both call ``render_face``, so
+the same state gives the same pixels wherever it is rendered (one intra-op thread count for
+every render, from ``runtime``).
 """
 
 import hashlib

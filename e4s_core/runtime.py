@@ -45,21 +45,25 @@ def tune_cpu_allocator() -> bool:
 
 
 class IntraOpThreads:
-    """The one owner of torch's intra-op thread count, which every thread of the process shares.
+    """The one owner of torch's intra-op thread count in the engine and the app.
 
-    ``torch.set_num_threads`` is process-wide state, and renders must run with the same count
-    wherever they run (it changes float rounding: a project replayed headless must give the
-    window's pixels bit for bit). Blocks that ask for the same count run side by side; a block
-    that asks for another count waits until they have all left, so no thread ever changes the
-    count under another one. The first block in sets the count, the last one out restores it.
-    Nothing else in E4S Studio calls ``torch.set_num_threads``.
+    Renders must run with the same count wherever they run (it changes float rounding: a
+    project replayed headless must give the window's pixels bit for bit), and the count is
+    shared state: ``torch.set_num_threads`` sets the calling thread's OpenMP count and the
+    default that threads started later begin with. So blocks that ask for the same count run
+    side by side, a block that asks for another count waits until they have all left, and
+    each thread puts its own count back when its outermost block ends. A block must not wait
+    on another thread's block (that could wait forever); nesting the same count is fine, and
+    nesting another count on one thread is an error. Benchmarks and tests may set the count
+    for the whole process before they start; nothing in ``e4s_core`` or ``app`` calls
+    ``torch.set_num_threads`` but this class.
     """
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._count: int | None = None  # the count the blocks inside asked for
-        self._inside = 0
-        self._restore_to = 0
+        self._inside = 0  # outermost blocks inside, over all threads
+        self._this_thread = threading.local()  # .count: what this thread's blocks hold
 
     @contextmanager
     def use(self, count: int | None) -> Iterator[None]:
@@ -69,19 +73,27 @@ class IntraOpThreads:
             return
         if count < 1:
             raise ValueError(f"intra-op thread count must be 1 or more, got {count}")
+        held = getattr(self._this_thread, "count", None)
+        if held is not None:  # a block of this thread is already inside
+            if held != count:  # waiting for our own block to leave would never end
+                raise RuntimeError(f"a block asked for {count} intra-op threads inside one that holds {held}")
+            yield
+            return
         with self._condition:
             self._condition.wait_for(lambda: self._inside == 0 or self._count == count)
-            if self._inside == 0:
-                self._restore_to, self._count = torch.get_num_threads(), count
             self._inside += 1
-            torch.set_num_threads(count)  # also on this thread: OpenMP keeps a count per thread
+            self._count = count
+        previous = torch.get_num_threads()
+        torch.set_num_threads(count)
+        self._this_thread.count = count
         try:
             yield
         finally:
+            self._this_thread.count = None
+            torch.set_num_threads(previous)
             with self._condition:
                 self._inside -= 1
                 if self._inside == 0:
-                    torch.set_num_threads(self._restore_to)
                     self._count = None
                     self._condition.notify_all()
 

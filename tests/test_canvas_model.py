@@ -1,6 +1,6 @@
 """The label canvas model: brush, eraser, fill, rectangle, eyedropper, replace, and their undo.
 
-Expected results are computed independently of ``app.models.canvas``: brush footprints from the
+Expected results are computed independently of ``app.studio.models.canvas``: brush footprints from the
 exact distance of each pixel centre to the stroke segment, fills from ``scipy.ndimage.label``
 (4-connected components), and undo/redo from a stack of full-map snapshots kept by the tests.
 """

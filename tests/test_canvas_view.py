@@ -252,3 +252,26 @@ def test_image_view_busy_veil_and_placeholder(image_view):
     image_view.set_image(None)
     image_view.set_placeholder("Open a photo")
     assert not image_view.grab().toImage().isNull()
+
+
+def test_a_deleted_view_stops_listening_to_its_canvas(qtbot):
+    import shiboken6
+
+    parent = QWidget()
+    view = MaskCanvasView(parent)  # this Python object outlives the Qt widget below
+    canvas = LabelCanvas(np.zeros((SIZE, SIZE), np.uint8))
+    view.set_canvas(canvas)
+    assert len(canvas.changed) == 1
+    shiboken6.delete(parent)
+    assert not shiboken6.isValid(view) and len(canvas.changed) == 0
+    canvas.active_label = HAIR
+    assert canvas.fill(1, 1) is not None  # painting the model reaches no deleted widget
+
+
+def test_switching_canvases_stops_listening_to_the_old_one(qtbot):
+    view = MaskCanvasView()
+    qtbot.addWidget(view)
+    old, new = (LabelCanvas(np.zeros((SIZE, SIZE), np.uint8)) for _ in range(2))
+    view.set_canvas(old)
+    view.set_canvas(new)
+    assert (len(old.changed), len(new.changed)) == (0, 1)

@@ -70,3 +70,15 @@ def test_history_and_canvas_announce_their_changes():
     history.undo()
     assert positions == [1, 0]
     assert boxes[0] is None and boxes[-1] is not None  # the fill repaints all, undo its box
+
+
+def test_a_listener_disconnected_by_an_earlier_one_is_not_called_in_the_same_emit():
+    event, calls = Event(), []
+
+    def second():
+        calls.append("second")
+
+    event.connect(lambda: event.disconnect(second))
+    event.connect(second)
+    event.emit()
+    assert calls == []

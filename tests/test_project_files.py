@@ -191,7 +191,7 @@ MALFORMED = {
         None,
         "left must be a whole number",
     ),
-    "box off the map": (_step(0, lambda s: s["fields"].update(top=510)), None, "leaves the 512 px map"),
+    "box off the map": (_step(0, lambda s: s["fields"].update(top=510)), None, "leaves the 512x512 map"),
     "regions not ids": (_step(1, lambda s: s["fields"].update(regions=[4, 99])), None, "region ids 0..11"),
     "alpha above 1": (
         _step(1, lambda s: s["fields"].update(alpha=3.0)),
@@ -204,6 +204,9 @@ MALFORMED = {
     "missing array": (_step(2, lambda s: s.update(arrays=["old", "new", "extra"])), None, "step 3: missing"),
     "rows of another size": (None, {"history/00002_new.npy": np.zeros((2, 3), np.float32)}, "new has shape"),
     "position out of range": (lambda m: m.update(history_position=9), None, "history position 9"),
+    "photo entry not a record": (lambda m: m.update(photo=[]), None, "photo entry is not a record"),
+    "reference hash a path": (lambda m: m["references"][0].update(hash="../x"), None, "no valid hash"),
+    "landmarks not pairs": (lambda m: m.update(landmarks=[1, 2, 3]), None, "landmarks are not"),
 }
 
 
@@ -211,6 +214,27 @@ MALFORMED = {
 def test_a_malformed_record_is_a_clear_error_naming_the_step(saved, tmp_path, case):
     change, arrays, message = MALFORMED[case]
     broken = rewrite(saved, tmp_path / "broken.e4s", change, arrays)
+    with pytest.raises(InputError, match="broken.e4s is not a readable E4S Studio project") as raised:
+        load_project(broken)
+    assert message in str(raised.value)
+
+
+ARRAY_MEMBERS = {
+    "parsed map not square": (
+        "parsed.npy",
+        np.zeros((512, 200), np.uint8),
+        "parsed.npy holds uint8 (512, 200)",
+    ),
+    "too few region vectors": ("base_vectors.npy", np.zeros((3, 8), np.float32), "base_vectors.npy holds"),
+    "vectors of another dtype": ("base_vectors.npy", np.zeros((12, 8), np.float64), "not float32 12xN"),
+    "photo without colour": ("photo.npy", np.zeros((96, 112), np.uint8), "photo.npy holds"),
+}
+
+
+@pytest.mark.parametrize("case", ARRAY_MEMBERS)
+def test_member_arrays_are_checked_before_they_are_used(saved, tmp_path, case):
+    member, array, message = ARRAY_MEMBERS[case]
+    broken = rewrite(saved, tmp_path / "broken.e4s", arrays={member: array})
     with pytest.raises(InputError, match="broken.e4s is not a readable E4S Studio project") as raised:
         load_project(broken)
     assert message in str(raised.value)

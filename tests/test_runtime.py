@@ -84,3 +84,39 @@ def test_model_identities_are_never_reused():
         del model
         gc.collect()
     assert len(identities) == 20  # id() may hand a new model a collected one's address; identity never
+
+
+def test_a_block_nested_in_one_with_another_count_fails_instead_of_waiting_forever():
+    owner = IntraOpThreads()
+    with owner.use(1):
+        with owner.use(1):  # the same count nests
+            assert torch.get_num_threads() == 1
+        with pytest.raises(RuntimeError, match="inside one that holds 1"), owner.use(2):
+            pass
+        assert torch.get_num_threads() == 1
+    assert owner.count is None
+
+
+def test_every_thread_gets_its_own_count_back_whoever_leaves_last():
+    owner = IntraOpThreads()
+    main_before = torch.get_num_threads()
+    main_inside, other_inside, main_left = threading.Event(), threading.Event(), threading.Event()
+    other_counts = []
+
+    def other():
+        before = torch.get_num_threads()
+        main_inside.wait(10)
+        with owner.use(1):
+            other_inside.set()
+            main_left.wait(10)  # leaves last
+        other_counts.append((before, torch.get_num_threads()))
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with owner.use(1):
+        main_inside.set()
+        assert other_inside.wait(10)
+    main_left.set()
+    thread.join(10)
+    assert torch.get_num_threads() == main_before
+    assert other_counts and other_counts[0][0] == other_counts[0][1]

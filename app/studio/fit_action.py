@@ -1,6 +1,6 @@
 """Edit › Fit to photo: the optimisation phase on the task thread, with progress and Cancel.
 
-The fit itself is Qt-free (``app.models.fitting``); this is its menu action, its progress in
+The fit itself is Qt-free (``models/fitting.py``); this is its menu action, its progress in
 the status bar ("Fitting 12/50…") and its Cancel (Esc or the status bar button). The result
 becomes one history step when it arrives, if the document it started from is still open.
 """

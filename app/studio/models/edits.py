@@ -144,9 +144,9 @@ class ShapeEdit(Edit):
         label = _text(fields, "label")
         top, left = _integer(fields, "top", 0), _integer(fields, "left", 0)
         changed = _array(arrays, "changed", np.bool_, ndim=2)
-        size = document.canvas.size
-        if top + changed.shape[0] > size or left + changed.shape[1] > size:
-            raise ValueError(f"its box {changed.shape} at ({top}, {left}) leaves the {size} px map")
+        rows, cols = document.canvas.labels.shape
+        if top + changed.shape[0] > rows or left + changed.shape[1] > cols:
+            raise ValueError(f"its box {changed.shape} at ({top}, {left}) leaves the {rows}x{cols} map")
         count = int(changed.sum())
         old = _array(arrays, "old", np.uint8, shape=(count,))
         new = _array(arrays, "new", np.uint8, shape=(count,))
@@ -181,9 +181,9 @@ class VectorRowsEdit(Edit):
         document: Document, record: EditRecord
     ) -> tuple[tuple[int, ...], np.ndarray, np.ndarray]:
         """(regions, old, new) of a record, checked against the document's vectors."""
-        regions = record.fields["regions"]
-        if not isinstance(regions, list) or not all(type(r) is int and 0 <= r < NUM_REGIONS for r in regions):
-            raise ValueError(f"regions must be a list of region ids 0..{NUM_REGIONS - 1}, got {regions!r}")
+        regions, count = record.fields["regions"], document.vectors.shape[0]
+        if not isinstance(regions, list) or not all(type(r) is int and 0 <= r < count for r in regions):
+            raise ValueError(f"regions must be a list of region ids 0..{count - 1}, got {regions!r}")
         if not regions or len(set(regions)) != len(regions):
             raise ValueError(f"regions must be distinct and not empty, got {regions}")
         shape = (len(regions), document.vectors.shape[1])

@@ -32,12 +32,11 @@ class Event:
         self._listeners = [held for held in self._listeners if _resolve(held) != listener]
 
     def emit(self, *args: Any) -> None:
-        listeners = [_resolve(held) for held in self._listeners]
-        self._listeners = [
-            held for held, live in zip(self._listeners, listeners, strict=True) if live is not None
-        ]
-        for listener in listeners:
-            if listener is not None:  # None: its object is gone
+        self._listeners = [held for held in self._listeners if _resolve(held) is not None]
+        for held in list(self._listeners):
+            listener = _resolve(held)
+            # One disconnected by an earlier listener of this emit, or gone meanwhile, is skipped.
+            if listener is not None and any(held is kept for kept in self._listeners):
                 listener(*args)
 
     def __len__(self) -> int:

@@ -25,6 +25,7 @@ from e4s_core.errors import InputError
 from e4s_core.files import atomic_write
 from e4s_core.photo.align import AlignedFace, AlignmentTransform
 from e4s_core.photo.io import Photo
+from e4s_core.regions import NUM_REGIONS
 
 from .document import Document, FaceSource, Reference
 from .edits import EditRecord, EditRecordError, edit_from_record
@@ -32,6 +33,7 @@ from .edits import EditRecord, EditRecordError, edit_from_record
 PROJECT_FORMAT = "e4s-studio-project"
 PROJECT_VERSION = 2
 _ARRAY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_HASH = re.compile(r"[0-9a-f]{1,64}")  # references are stored under their content hash
 
 
 def save_project(document: Document, path: str | Path) -> Path:
@@ -89,7 +91,7 @@ def load_project(path: str | Path) -> Document:
             return _build(archive, _migrate(manifest))
     except FileNotFoundError as error:
         raise InputError(f"Project not found: {path}") from error
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, json.JSONDecodeError, OSError) as error:
+    except (zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, OSError) as error:
         detail = f"missing {error}" if isinstance(error, KeyError) else str(error)
         raise InputError(f"{path.name} is not a readable E4S Studio project: {detail}") from error
 
@@ -106,26 +108,38 @@ def replay(document: Document) -> tuple[np.ndarray, np.ndarray]:
 # -- reading ----------------------------------------------------------------------------------------
 def _build(archive: zipfile.ZipFile, manifest: dict) -> Document:
     transform = AlignmentTransform.from_dict(manifest["transform"])
-    landmarks = manifest.get("landmarks")
-    aligned = AlignedFace(
-        _load_npy(archive, "aligned.npy"), transform, None if landmarks is None else np.asarray(landmarks)
-    )
+    image = _array(archive, "aligned.npy", np.uint8, (None, None, 3), square=True)
+    aligned = AlignedFace(image, transform, _landmarks(manifest.get("landmarks")))
     photo = None
     if manifest.get("photo") is not None:
-        alpha = _load_npy(archive, "photo_alpha.npy") if "photo_alpha.npy" in archive.namelist() else None
+        if not isinstance(manifest["photo"], dict):
+            raise ValueError("its photo entry is not a record")
+        rgb = _array(archive, "photo.npy", np.uint8, (None, None, 3))
+        alpha = None
+        if "photo_alpha.npy" in archive.namelist():
+            alpha = _array(archive, "photo_alpha.npy", np.uint8, rgb.shape[:2])
         icc = manifest["photo"].get("icc")
-        photo = Photo(
-            _load_npy(archive, "photo.npy"), alpha=alpha, icc_profile=bytes.fromhex(icc) if icc else None
-        )
-    parsed = _load_npy(archive, "parsed.npy")
-    source = FaceSource(aligned, parsed, photo, manifest.get("name", ""), manifest.get("file_hash", ""))
-    document = Document(source, _load_npy(archive, "base_vectors.npy"))
+        photo = Photo(rgb, alpha=alpha, icc_profile=bytes.fromhex(icc) if icc else None)
+    parsed = _array(archive, "parsed.npy", np.uint8, (None, None), square=True)
+    name, file_hash = manifest.get("name", ""), manifest.get("file_hash", "")
+    if not (isinstance(name, str) and isinstance(file_hash, str)):
+        raise ValueError("its name and file hash must be text")
+    base_vectors = _array(archive, "base_vectors.npy", np.float32, (NUM_REGIONS, None))
+    document = Document(FaceSource(aligned, parsed, photo, name, file_hash), base_vectors)
+    if not isinstance(manifest["references"], list):
+        raise ValueError("its references are not a list")
     for entry in manifest["references"]:
-        parts = {
-            p: _load_npy(archive, f"references/{entry['hash']}/{p}.npy")
-            for p in ("thumbnail", "labels", "vectors")
-        }
-        document.add_reference(Reference(entry["hash"], entry["name"], **parts))
+        if not (
+            isinstance(entry, dict)
+            and _HASH.fullmatch(str(entry.get("hash")))
+            and isinstance(entry.get("name"), str)
+        ):
+            raise ValueError(f"reference entry {entry!r} has no valid hash and name")
+        folder = f"references/{entry['hash']}"
+        thumbnail = _array(archive, f"{folder}/thumbnail.npy", np.uint8, (None, None, 3))
+        labels = _array(archive, f"{folder}/labels.npy", np.uint8, (None, None))
+        vectors = _array(archive, f"{folder}/vectors.npy", np.float32, base_vectors.shape)
+        document.add_reference(Reference(entry["hash"], entry["name"], thumbnail, labels, vectors))
     steps = manifest["history"]
     if not isinstance(steps, list):
         raise ValueError("its history is not a list of steps")
@@ -146,6 +160,15 @@ def _build(archive: zipfile.ZipFile, manifest: dict) -> Document:
     if not np.array_equal(document.vectors, _load_npy(archive, "vectors.npy")):
         raise ValueError("its history does not reproduce its vectors")
     return document
+
+
+def _landmarks(values: object) -> np.ndarray | None:
+    if values is None:
+        return None
+    landmarks = np.asarray(values, dtype=np.float64)  # ValueError/TypeError for non-numbers
+    if landmarks.ndim != 2 or landmarks.shape[1] != 2 or not np.isfinite(landmarks).all():
+        raise ValueError(f"its landmarks are not finite (x, y) pairs (shape {landmarks.shape})")
+    return landmarks
 
 
 def _read_record(archive: zipfile.ZipFile, index: int, step: object) -> EditRecord:
@@ -207,3 +230,16 @@ def _npy(array: np.ndarray) -> bytes:
 
 def _load_npy(archive: zipfile.ZipFile, name: str) -> np.ndarray:
     return np.load(io.BytesIO(archive.read(name)), allow_pickle=False)
+
+
+def _array(archive: zipfile.ZipFile, name: str, dtype, shape: tuple, square: bool = False) -> np.ndarray:
+    """Member ``name``, checked to be ``dtype`` of ``shape`` (None: any size) before it is used."""
+    array = _load_npy(archive, name)
+    fits = array.ndim == len(shape) and all(
+        want in (None, got) for got, want in zip(array.shape, shape, strict=True)
+    )
+    if array.dtype != dtype or not fits or (square and array.shape[0] != array.shape[1]):
+        wanted = "x".join("N" if want is None else str(want) for want in shape)
+        wanted += " square" if square else ""
+        raise ValueError(f"{name} holds {array.dtype} {array.shape}, not {np.dtype(dtype).name} {wanted}")
+    return array

@@ -20,11 +20,9 @@ class Tool:
 TOOLS: tuple[Tool, ...] = (
     Tool("brush", "Brush", "B", ("fa5s.paint-brush", "mdi.brush"), "CrossCursor", True),
     Tool("eraser", "Eraser", "E", ("fa5s.eraser", "mdi.eraser"), "CrossCursor", True),
-    Tool("fill", "Fill", "F", ("fa5s.fill-drip", "mdi.format-color-fill"), "PointingHandCursor", False),
+    Tool("fill", "Fill", "F", ("fa5s.fill-drip", "mdi.format-color-fill"), "CrossCursor", False),
     Tool("rectangle", "Rectangle", "R", ("fa5s.square", "mdi.square"), "CrossCursor", False),
-    Tool(
-        "eyedropper", "Eyedropper", "I", ("fa5s.eye-dropper", "mdi.eyedropper"), "PointingHandCursor", False
-    ),
+    Tool("eyedropper", "Eyedropper", "I", ("fa5s.eye-dropper", "mdi.eyedropper"), "CrossCursor", False),
 )
 TOOL_NAMES: tuple[str, ...] = tuple(tool.name for tool in TOOLS)
 _BY_NAME = {tool.name: tool for tool in TOOLS}

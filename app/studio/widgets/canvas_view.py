@@ -5,6 +5,8 @@ coordinates, and the model's change boxes drive partial repaints of a persistent
 Label pixel (col, row) covers the screen square that starts at ``offset + (col, row) * zoom``.
 """
 
+import weakref
+
 import numpy as np
 from PySide6 import QtGui
 from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
@@ -48,6 +50,10 @@ class MaskCanvasView(QWidget):
         self._preview_clock = QElapsedTimer()
         self._preview_timer = QTimer(self, singleShot=True)
         self._preview_timer.timeout.connect(self._emit_stroke_moved)
+        # This Python object can outlive its Qt widget (a deleted parent): stop listening then.
+        self._listening: list[LabelCanvas | None] = [None]
+        listener = weakref.WeakMethod(self._canvas_changed)
+        self.destroyed.connect(lambda *_, listening=self._listening: _stop_listening(listening, listener))
 
     # -- model and content -------------------------------------------------------------------
     def set_canvas(self, canvas: LabelCanvas | None) -> None:
@@ -56,9 +62,9 @@ class MaskCanvasView(QWidget):
         self._finish_drag()
         if self._canvas is not None:
             self._canvas.changed.disconnect(self._canvas_changed)
-        self._canvas = canvas
+        self._canvas = self._listening[0] = canvas
         if canvas is not None:
-            canvas.changed.connect(self._canvas_changed)  # held weakly: a closed view stops listening
+            canvas.changed.connect(self._canvas_changed)  # held weakly: a collected view stops listening
         self._rebuild_overlay()
         if self._fitted:
             self.fit()
@@ -287,3 +293,9 @@ class MaskCanvasView(QWidget):
                 painter.drawRect(band)
             if not circle.isEmpty():
                 painter.drawEllipse(circle)
+
+
+def _stop_listening(listening: list[LabelCanvas | None], listener: weakref.WeakMethod) -> None:
+    canvas, method = listening[0], listener()
+    if canvas is not None and method is not None:
+        canvas.changed.disconnect(method)

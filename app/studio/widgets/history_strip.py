@@ -1,9 +1,9 @@
 """The history strip: every step of the edit history in a row, click one to go back to it.
 
 Item ``i`` is history position ``i``: item 0 is the "Original" face, item ``k`` the result after
-command ``k - 1``. The current position is highlighted and undone steps are greyed; clicking an
+edit ``k - 1``. The current position is highlighted and undone steps are greyed; clicking an
 item emits ``step_clicked(position)`` for the window to pass to ``History.go_to``. Thumbnails are
-addressed by command index like ``History.edits`` (-1 = the original).
+addressed by edit index like ``History.edits`` (-1 = the original).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ class HistoryStrip(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._position = 0
-        # position -> (command at that position when the thumbnail was set, icon). Keeping the
-        # command lets refresh() drop thumbnails of steps that a new edit replaced.
+        # position -> (edit at that position when the thumbnail was set, icon). Keeping the
+        # edit lets refresh() drop thumbnails of steps that a new edit replaced.
         self._thumbnails: dict[int, tuple[object | None, QIcon]] = {}
-        self._commands: list[object] = []
+        self._edits: list[object] = []
         blank = QPixmap(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
         blank.fill(Qt.GlobalColor.transparent)
         self._blank = QIcon(blank)
@@ -70,37 +70,37 @@ class HistoryStrip(QWidget):
 
     def refresh(self, history: History) -> None:
         """Rebuild from ``history`` (connect it as a history listener)."""
-        self._commands = list(history.edits)
+        self._edits = list(history.edits)
         self._position = history.position
         self._thumbnails = {
-            position: (command, icon)
-            for position, (command, icon) in self._thumbnails.items()
-            if position <= len(self._commands) and self._command_at(position) is command
+            position: (edit, icon)
+            for position, (edit, icon) in self._thumbnails.items()
+            if position <= len(self._edits) and self._edit_at(position) is edit
         }
         self._rebuild()
 
     def set_thumbnail(self, index: int, rgb: np.ndarray) -> None:
-        """Show ``rgb`` (uint8 [H, W, 3]), the result after command ``index``, on its step.
+        """Show ``rgb`` (uint8 [H, W, 3]), the result after edit ``index``, on its step.
 
         ``index`` = ``history.position - 1``, so -1 is the "Original" item.
         """
-        if not -1 <= index < len(self._commands):
-            raise IndexError(f"command index {index} out of range -1..{len(self._commands) - 1}")
+        if not -1 <= index < len(self._edits):
+            raise IndexError(f"edit index {index} out of range -1..{len(self._edits) - 1}")
         icon = rgb_icon(rgb)
-        self._thumbnails[index + 1] = (self._command_at(index + 1), icon)
+        self._thumbnails[index + 1] = (self._edit_at(index + 1), icon)
         self._list.item(index + 1).setIcon(icon)
 
     def has_thumbnail(self, index: int) -> bool:
-        """Whether the step after command ``index`` (-1 = original) shows a thumbnail."""
+        """Whether the step after edit ``index`` (-1 = original) shows a thumbnail."""
         return index + 1 in self._thumbnails
 
-    def _command_at(self, position: int) -> object | None:
-        return None if position == 0 else self._commands[position - 1]
+    def _edit_at(self, position: int) -> object | None:
+        return None if position == 0 else self._edits[position - 1]
 
     def _rebuild(self) -> None:
         self._list.clear()
         palette = self.palette()
-        labels = [ORIGINAL_LABEL] + [str(getattr(c, "label", type(c).__name__)) for c in self._commands]
+        labels = [ORIGINAL_LABEL] + [str(getattr(c, "label", type(c).__name__)) for c in self._edits]
         for position, label in enumerate(labels):
             item = QListWidgetItem(label)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)

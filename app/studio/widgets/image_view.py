@@ -6,6 +6,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
+from e4s_core.regions import LABEL_MAP_SIZE
+
 BACKGROUND = QColor(38, 38, 40)
 SPLIT_RANGE = (0.01, 0.99)  # a divider at the very edge would hide one side and be hard to grab
 DIVIDER_GRAB_PX = 6  # how close to the divider the resize cursor appears
@@ -176,4 +178,4 @@ class ImageView(QWidget):
         event.accept()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(512, 512)
+        return QSize(LABEL_MAP_SIZE, LABEL_MAP_SIZE)  # the mask pane's natural size
