@@ -213,3 +213,21 @@ def test_busy_changed_fires_in_gui_thread(qtbot):
         assert not worker.busy
     finally:
         worker.shutdown()
+
+
+def test_the_worker_is_not_idle_before_its_newest_result_has_been_delivered(qtbot):
+    """Waiting for "not busy" must mean the newest result is in hand (tests and screenshots do)."""
+    from PySide6.QtWidgets import QApplication
+
+    worker = RenderWorker()
+    delivered = []
+    worker.finished.connect(lambda outcome: delivered.append(outcome.value))
+    try:
+        for number in range(50):
+            worker.request(lambda n=number: n)
+            deadline = time.monotonic() + 5
+            while worker.busy and time.monotonic() < deadline:
+                QApplication.processEvents()
+            assert delivered and delivered[-1] == number
+    finally:
+        worker.shutdown()

@@ -176,11 +176,20 @@ class RenderWorker(QObject):
         super().__init__(parent)
         self._outcome_ready.connect(self._emit_finished, Qt.ConnectionType.QueuedConnection)
         self._busy_ready.connect(self._emit_busy, Qt.ConnectionType.QueuedConnection)
-        self._runner = LatestJobRunner(self._outcome_ready.emit, self._busy_ready.emit)
+        self._undelivered = 0  # outcomes posted by the worker thread, not yet emitted here
+        self._lock = threading.Lock()
+        self._runner = LatestJobRunner(self._post_outcome, self._busy_ready.emit)
 
     @property
     def busy(self) -> bool:
-        return self._runner.busy
+        """A job is running or waiting, or its result has not reached ``finished`` yet.
+
+        The worker thread is done before its queued result is emitted here; counting that
+        result as still busy means "not busy" always comes with the newest result delivered.
+        """
+        with self._lock:
+            undelivered = self._undelivered
+        return self._runner.busy or undelivered > 0
 
     def request(self, job: Callable[[], object], kind: str = "full") -> int:
         """Render ``job`` as soon as the worker is free, replacing any request still waiting."""
@@ -189,8 +198,15 @@ class RenderWorker(QObject):
     def shutdown(self, timeout: float | None = 5.0) -> None:
         self._runner.shutdown(timeout)
 
+    def _post_outcome(self, outcome: RenderOutcome) -> None:  # on the worker thread, still running
+        with self._lock:
+            self._undelivered += 1
+        self._outcome_ready.emit(outcome)
+
     @Slot(object)
     def _emit_finished(self, outcome: RenderOutcome) -> None:
+        with self._lock:
+            self._undelivered -= 1
         self.finished.emit(outcome)
 
     @Slot(bool)
