@@ -67,7 +67,7 @@ def test_all_checks_every_region_and_unchecking_one_makes_it_partial(add, qtbot)
 
 # -- gallery ---------------------------------------------------------------------------------
 def _reference(hash_: str, name: str) -> Reference:
-    return Reference(hash_, name, np.full((96, 96, 3), 200, np.uint8), np.zeros((8, 8), np.uint8), None)
+    return Reference(hash_, name, np.full((96, 96, 3), 200, np.uint8), np.zeros((8, 8), np.uint8), None, None)
 
 
 def _drop(widget, paths: list[Path]) -> bool:

@@ -108,12 +108,13 @@ def test_texture_swap_changes_the_checked_region_and_alpha_zero_changes_nothing(
 def test_project_save_and_open_reproduce_labels_vectors_and_result(opened, qtbot, tmp_path):
     window, _, _ = opened
     paint_and_save(window, qtbot, tmp_path / "edit.e4s", (100, 100), (200, 140))
-    labels, vectors, result = labels_of(window), window.document.vectors.copy(), window.result.copy()
+    labels, vectors, result = labels_of(window), window.document.vectors.copy(), window.result
     window.undo()
     assert open_project(window, str(tmp_path / "edit.e4s"))
     wait_idle(qtbot, window)
     assert np.array_equal(labels_of(window), labels) and np.array_equal(window.document.vectors, vectors)
-    assert np.array_equal(window.result, result)
+    assert np.array_equal(window.result.render, result.render)
+    assert np.array_equal(window.result.face("photo"), result.face("photo"))
     assert window.document.history.can_undo
 
 
@@ -210,5 +211,46 @@ def test_a_saved_project_replays_headless_to_the_same_result(opened, qtbot, tmp_
     out, photo_out = tmp_path / "replayed.png", tmp_path / "photo.png"
     argv = ["render-project", str(tmp_path / "edit.e4s"), "-o", str(out), "--photo", str(photo_out)]
     assert main([*argv, "--model", str(model_file), "--device", "cpu"]) == 0
-    assert np.array_equal(np.asarray(Image.open(out)), window.result)
+    assert np.array_equal(np.asarray(Image.open(out)), window.result.face("photo"))
     assert Image.open(photo_out).size == (512, 512)
+
+
+def test_the_result_is_the_photo_with_the_edit_and_the_raw_render_is_one_toggle_away(opened, qtbot, tmp_path):
+    window, _, _ = opened
+    photo = window.document.source.aligned.image
+    assert window.result_view_mode == "photo"
+    assert np.array_equal(window.result.face("photo"), photo)  # nothing edited: the photo itself
+    paint_and_save(window, qtbot, tmp_path / "edit.e4s", (100, 100), (200, 140))
+    face = window.result.face("photo")
+    assert face.shape == photo.shape  # the crop's resolution, not the model's
+    changed = np.any(face != photo, axis=2)
+    assert changed.any() and not changed.all()
+    window.raw_render_action.trigger()
+    assert window.result_view_mode == "render" and window.document.result_view == "render"
+    assert export_result(window, str(tmp_path / "raw.png"), "result")
+    raw = np.asarray(Image.open(tmp_path / "raw.png"))
+    assert raw.shape == photo.shape and np.any(raw != face)
+
+
+def test_an_exported_photo_carries_a_hair_texture_edit(opened, qtbot, tmp_path):
+    window, _, reference = opened
+    window.add_references([reference])
+    qtbot.waitUntil(lambda: len(window.document.references) == 1, timeout=30000)
+    window.gallery.select_reference(next(iter(window.document.references)))
+    window.regions.set_checked((region_id("hair"),))
+    window.apply_texture(1.0)
+    wait_idle(qtbot, window)
+    assert export_result(window, str(tmp_path / "photo.png"), "photo")
+
+    exported = np.asarray(Image.open(tmp_path / "photo.png")).astype(int)
+    source = window.document.source
+    original = source.photo.rgb.astype(int)
+    side, (height, width) = source.aligned.image.shape[0], original.shape[:2]
+    hair = cv2.resize(labels_of(window), (side, side), interpolation=cv2.INTER_NEAREST) == region_id("hair")
+    in_photo = cv2.warpAffine(hair.astype(np.uint8), source.aligned.transform.crop_to_photo, (width, height))
+    in_photo = cv2.erode(in_photo, np.ones((5, 5), np.uint8)) > 0
+    moved = np.abs(exported - original).max(axis=2) > 0
+    assert exported.shape == original.shape and in_photo.sum() > 500
+    assert moved[in_photo].mean() > 0.8  # the hair of the full photo took the edit
+    far = cv2.dilate(in_photo.astype(np.uint8), np.ones((61, 61), np.uint8)) == 0
+    assert not moved[far].any()  # and nothing far from it changed

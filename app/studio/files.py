@@ -15,8 +15,8 @@ from e4s_core.imageio import LABEL_FORMAT_TITLES, LABEL_FORMATS, read_labels, wr
 from e4s_core.photo.io import write_photo
 from e4s_core.regions import to_color_mask
 
-from .models.document import pasted_result
 from .models.project import load_project, save_project
+from .models.result import pasted_photo
 from .settings import MODEL_PATH, folder_key
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
@@ -115,9 +115,10 @@ def save_project_dialog(window) -> None:
 
 
 def export_result(window, path: str, what: str = "result") -> bool:
-    """what: "result" (the face crop), "photo" (pasted back), "labels" or "color"."""
-    document = window.document
-    if document is None or (what in ("result", "photo") and window.result is None):
+    """what: "result" (the face as shown, at the crop's size), "photo" (the full photo with the
+    edit), "labels" or "color"."""
+    document, result, view = window.document, window.result, window.result_view_mode
+    if document is None or (what in ("result", "photo") and result is None):
         window.show_error("Nothing to export yet: open a photo and wait for the result.")
         return False
     labels = document.canvas.labels.copy()
@@ -127,13 +128,13 @@ def export_result(window, path: str, what: str = "result") -> bool:
         elif what == "color":
             write_image(to_color_mask(labels), path)
         elif what == "photo":
-            pasted = pasted_result(document.source, window.result, labels)
+            pasted = pasted_photo(document.source, result, view)
             if pasted is None:
                 raise E4SError("This face has no original photo to paste into; export the result instead.")
             photo = document.source.photo
             write_photo(pasted, path, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)
         else:
-            write_photo(np.ascontiguousarray(window.result), path)
+            write_photo(np.ascontiguousarray(result.face(view)), path)
     except E4SError as error:
         window.show_error(str(error))
         return False
@@ -143,8 +144,8 @@ def export_result(window, path: str, what: str = "result") -> bool:
 
 def export_dialog(window) -> None:
     choices = {
-        "Result face (*.png *.jpg)": "result",
-        "Result pasted into the photo (*.png *.jpg)": "photo",
+        "Result face, as shown (*.png *.jpg)": "result",
+        "The whole photo with the edit (*.png *.jpg)": "photo",
         "Label map (*.png)": "labels",
         "Color mask (*.png)": "color",
     }

@@ -9,7 +9,6 @@ when they pause.
 import logging
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -24,15 +23,15 @@ from PySide6.QtWidgets import (
 
 from e4s_core import E4SModel
 from e4s_core.regions import REGIONS, region_id
-from e4s_core.rendering import LayoutCache, render_face
 
 from . import files
 from .fit_action import TASK_KEY as FIT_TASK
 from .fit_action import FitAction
-from .models.document import Document, content_hash, load_face, make_reference
+from .models.document import Document, PendingTexture, content_hash, load_face, make_reference
 from .models.project import save_project
+from .models.result import DEFAULT_VIEW, RESULT_VIEWS, Result, ResultRenderer
 from .models.tools import TOOLS
-from .settings import AUTOSAVE_PATH, WINDOW_GEOMETRY, folder_key, user_settings
+from .settings import AUTOSAVE_PATH, RESULT_VIEW, WINDOW_GEOMETRY, folder_key, user_settings
 from .widgets.canvas_view import MaskCanvasView
 from .widgets.gallery import ReferenceGallery
 from .widgets.history_strip import HistoryStrip
@@ -56,14 +55,15 @@ class MainWindow(QMainWindow):
         self.settings = settings or user_settings()
         self.model = model
         self.document: Document | None = None
-        self.result: np.ndarray | None = None
+        self.result: Result | None = None  # the last full result
+        self._last_shown: Result | None = None  # the last result shown (a preview or the full one)
         self.errors: list[str] = []  # every error shown, for tests and the log
         self.worker = RenderWorker(self)
         self.tasks = TaskQueue(self)
-        self._preview_vectors: np.ndarray | None = None
+        self._pending: PendingTexture | None = None  # the texture mix the slider previews
         self._active_label = region_id("skin")
         self.renders = RenderScheduler(self.worker, self._render_job, self)
-        self._layouts = LayoutCache()  # used only on the render thread
+        self._renderer = ResultRenderer()  # used only on the render thread
         self._reference_cache: dict[tuple[str, int], object] = {}
         self.references: dict[str, object] = {}  # the gallery's faces, for every document
         self._dirty = False
@@ -152,6 +152,13 @@ class MainWindow(QMainWindow):
         self.split_action = self._action(view_menu, "&Split compare", self.toggle_split, "S")
         self.split_action.setCheckable(True)
         self._action(view_menu, "&Fit mask", lambda: self.canvas_view.fit(), "Ctrl+0")
+        self.raw_render_action = self._action(
+            view_menu, "Show the model's &raw render", self._on_result_view, "V"
+        )
+        self.raw_render_action.setCheckable(True)
+        self.raw_render_action.setToolTip(
+            "The result pane shows your photo with the edit; this shows what the model itself renders"
+        )
         shortcuts = self.menuBar().addMenu("&Tools")
         for tool in TOOLS:
             self._action(shortcuts, tool.label, lambda _=False, t=tool.name: self.set_tool(t), tool.shortcut)
@@ -235,6 +242,8 @@ class MainWindow(QMainWindow):
             self.document.history.changed.disconnect(self._on_history)
             self.document.vectors_changed.disconnect(self._schedule_full)
         self.document = document
+        self.result = self._last_shown = None  # the old face's result must not be exported for this one
+        self.set_result_view(document.result_view or self._remembered_view())
         canvas = document.canvas
         canvas.active_label = self._active_label
         self.input_view.set_image(document.source.aligned.image)
@@ -326,12 +335,12 @@ class MainWindow(QMainWindow):
         regions = self.regions.checked_regions()
         if not (self.document and reference and regions):
             return
-        self._preview_vectors = self.document.mixed_vectors(reference, regions, alpha)
+        self._pending = PendingTexture(reference, tuple(regions), alpha)
         self.renders.preview()
 
     def apply_texture(self, alpha: float | None) -> None:
         """Commit the swap / interpolation of the checked regions toward the selected reference."""
-        self._preview_vectors = None
+        self._pending = None
         reference = self.gallery.selected_reference()
         regions = self.regions.checked_regions()
         if not self.document:
@@ -356,25 +365,46 @@ class MainWindow(QMainWindow):
         """A render of the current edit, from copies, so later edits cannot race with it."""
         if not (self.document and self.model):
             return None
-        labels, vectors = self.document.snapshot(self._preview_vectors)
-        model = self.model
+        document, model, renderer = self.document, self.model, self._renderer
+        state = document.snapshot(self._pending)
         size = min(PREVIEW_SIZE, model.resolution) if preview else None
-        layouts = self._layouts
-        return lambda: render_face(model, labels, vectors, size, layouts)
+        return lambda: renderer.render(model, document, state, size)
 
     def _on_render(self, outcome: RenderOutcome) -> None:
         if outcome.error:
             self.show_error(outcome.error)
             return
-        self.result_view.set_image(outcome.value)
+        self._last_shown = outcome.value
+        self._show_result()
         if outcome.kind == "full":
             self.result = outcome.value
             if self.statusBar().currentMessage() in ("", self._timing_note):  # never hide a report
                 self._timing_note = f"Rendered in {outcome.seconds:.2f} s"
                 self.statusBar().showMessage(self._timing_note, 3000)
             if self.document:
-                self.history_strip.set_thumbnail(self.document.history.position - 1, outcome.value)
+                face = outcome.value.face(self.result_view_mode)
+                self.history_strip.set_thumbnail(self.document.history.position - 1, face)
         self._update_compare()
+
+    # -- the result: the photo with the edit, or the model's raw render -------------------
+    @property
+    def result_view_mode(self) -> str:
+        return "render" if self.raw_render_action.isChecked() else "photo"
+
+    def set_result_view(self, view: str) -> None:
+        if view not in RESULT_VIEWS:
+            raise ValueError(f"unknown result view {view!r}; views are {', '.join(RESULT_VIEWS)}")
+        self.raw_render_action.setChecked(view == "render")
+
+    def _on_result_view(self, *_) -> None:
+        self.settings.setValue(RESULT_VIEW, self.result_view_mode)
+        if self.document is not None:
+            self.document.result_view = self.result_view_mode
+        self._show_result()
+
+    def _show_result(self) -> None:
+        if self._last_shown is not None:
+            self.result_view.set_image(self._last_shown.face(self.result_view_mode))
 
     # -- compare (hold Space, or the split toggle) ---------------------------------------
     def keyPressEvent(self, event) -> None:
@@ -404,6 +434,11 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1600, 900)
         self.gallery.last_folder = str(self.settings.value(folder_key("references"), ""))
+        self.set_result_view(self._remembered_view())
+
+    def _remembered_view(self) -> str:
+        view = str(self.settings.value(RESULT_VIEW, DEFAULT_VIEW))
+        return view if view in RESULT_VIEWS else DEFAULT_VIEW
 
     # -- autosave and recovery --------------------------------------------------------------
     def autosave_now(self) -> bool:

@@ -7,6 +7,7 @@ ORGANIZATION = APPLICATION = "E4S Studio"
 MODEL_PATH = "model/path"  # the model file chosen last
 AUTOSAVE_PATH = "autosave/path"  # where autosaves go (default: the user data folder); tests move it
 WINDOW_GEOMETRY = "window/geometry"
+RESULT_VIEW = "result/view"  # "photo" (the photo with the edit) or "render" (the model's own)
 FOLDER_KINDS = ("photos", "masks", "projects", "exports", "models", "references")  # last folder of each
 
 

@@ -17,14 +17,15 @@ import numpy as np
 import torch
 
 from e4s_core import E4SModel
+from e4s_core.compositing import Compositor, RegionLooks, region_looks
 from e4s_core.imageio import image_to_tensor, labels_to_tensor
 from e4s_core.photo.align import AlignedFace
 from e4s_core.photo.io import Photo
 from e4s_core.photo.parse import parse_face
-from e4s_core.photo.pipeline import open_face, paste_result
+from e4s_core.photo.pipeline import open_face
 
 from .canvas import LabelCanvas
-from .edits import TextureEdit
+from .edits import FitEdit, TextureEdit
 from .events import Event
 from .history import History
 
@@ -44,6 +45,11 @@ class Reference:
     thumbnail: np.ndarray  # uint8 [T, T, 3]
     labels: np.ndarray  # uint8 [512, 512]
     vectors: np.ndarray  # float32 [R, V]
+    looks: np.ndarray  # float32 [R, 4]: its photo's RegionLooks (what a texture edit aims at)
+
+    @property
+    def region_looks(self) -> RegionLooks:
+        return RegionLooks.from_array(self.looks)
 
 
 @dataclass
@@ -75,7 +81,33 @@ def encode_face(model: E4SModel, source: FaceSource) -> np.ndarray:
 
 def make_reference(model: E4SModel, source: FaceSource) -> Reference:
     thumbnail = cv2.resize(source.aligned.image, (THUMBNAIL_SIZE,) * 2, interpolation=cv2.INTER_AREA)
-    return Reference(source.file_hash, source.name, thumbnail, source.parsed, encode_face(model, source))
+    looks = region_looks(source.aligned.image, source.parsed).to_array()
+    return Reference(
+        source.file_hash, source.name, thumbnail, source.parsed, encode_face(model, source), looks
+    )
+
+
+@dataclass(frozen=True)
+class PendingTexture:
+    """A texture mix being previewed (the slider moves), not yet a history step."""
+
+    reference: str
+    regions: tuple[int, ...]
+    alpha: float
+
+
+@dataclass(frozen=True)
+class FaceState:
+    """What a render needs, copied so the user can go on editing meanwhile."""
+
+    labels: np.ndarray  # uint8 [512, 512]: the edited map
+    vectors: np.ndarray  # float32 [R, V]: the edited vectors
+    photo_vectors: np.ndarray  # float32 [R, V]: what stands for the photo (encoded, then fitted)
+    targets: RegionLooks  # what the texture edits aim at, region by region
+
+    @property
+    def texture_regions(self) -> tuple[int, ...]:
+        return tuple(int(r) for r in np.nonzero((self.vectors != self.photo_vectors).any(axis=1))[0])
 
 
 class Document:
@@ -87,11 +119,15 @@ class Document:
         self.canvas = LabelCanvas(source.parsed, parsed=source.parsed, history=self.history)
         self.references: dict[str, Reference] = {}
         self.vectors_changed = Event("vectors changed")
+        self._compositor: Compositor | None = None
+        self.result_view: str | None = None  # how the result was last looked at (saved in projects)
 
     @classmethod
     def open(cls, model: E4SModel, path: str | Path, face_index: int = 0) -> "Document":
         source = load_face(path, face_index)
-        return cls(source, encode_face(model, source))
+        document = cls(source, encode_face(model, source))
+        document.compositor  # noqa: B018 (prepared here, off the GUI thread)
+        return document
 
     # -- texture -----------------------------------------------------------------------------
     def set_vector_rows(self, regions: Iterable[int], rows: np.ndarray) -> None:
@@ -109,6 +145,13 @@ class Document:
         mixed[regions] = (1 - alpha) * self.vectors[regions] + alpha * target
         return mixed
 
+    @property
+    def compositor(self) -> Compositor:
+        """The photo prepared for compositing (built on first use: ~0.1 s for a 1024 crop)."""
+        if self._compositor is None:
+            self._compositor = Compositor(self.source.aligned.image, self.source.parsed)
+        return self._compositor
+
     def apply_texture(self, reference: str, regions: Iterable[int], alpha: float) -> TextureEdit | None:
         """Commit a swap (alpha = 1) or interpolation of the checked regions as one history step."""
         regions = tuple(sorted(set(regions)))
@@ -124,18 +167,27 @@ class Document:
         return edit
 
     # -- rendering (call from the render worker) ---------------------------------------------
-    def snapshot(self, vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of (labels, vectors) so a render never sees a half-applied edit."""
-        return self.canvas.labels.copy(), (self.vectors if vectors is None else vectors).copy()
+    def snapshot(self, pending: PendingTexture | None = None) -> FaceState:
+        """The current edit (with a texture mix being previewed) as copies a render may keep.
 
-
-def pasted_result(source: FaceSource, result: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
-    """The result blended back into the original photo at full resolution (None without a photo)."""
-    if source.photo is None:
-        return None
-    size = source.aligned.transform.size
-    if result.shape[0] != size:
-        result = cv2.resize(
-            result, (size, size), interpolation=cv2.INTER_CUBIC if result.shape[0] < size else cv2.INTER_AREA
-        )
-    return paste_result(source.photo, result, source.aligned.transform, labels)
+        The photo's vectors are the encoded ones with every applied fit; the targets start
+        from the photo's own region looks and follow the applied texture mixes (a fit returns
+        its regions to the photo's looks), then the pending one.
+        """
+        photo_vectors = self.base_vectors.copy()
+        own = self.compositor.looks
+        targets = own
+        for edit in self.history.edits[: self.history.position]:
+            if isinstance(edit, FitEdit):
+                photo_vectors[list(edit.regions)] = edit.new
+                targets = targets.mixed(own, edit.regions, 1.0)
+            elif isinstance(edit, TextureEdit):
+                targets = targets.mixed(
+                    self.references[edit.reference].region_looks, edit.regions, edit.alpha
+                )
+        vectors = self.vectors.copy()
+        if pending is not None:
+            vectors = self.mixed_vectors(pending.reference, pending.regions, pending.alpha)
+            reference = self.references[pending.reference].region_looks
+            targets = targets.mixed(reference, pending.regions, pending.alpha)
+        return FaceState(self.canvas.labels.copy(), vectors, photo_vectors, targets)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from e4s_core.compositing import RegionLooks, region_looks
 from e4s_core.errors import InputError
 from e4s_core.files import atomic_write
 from e4s_core.photo.align import AlignedFace, AlignmentTransform
@@ -29,6 +30,7 @@ from e4s_core.regions import NUM_REGIONS
 
 from .document import Document, FaceSource, Reference
 from .edits import EditRecord, EditRecordError, edit_from_record
+from .result import RESULT_VIEWS
 
 PROJECT_FORMAT = "e4s-studio-project"
 PROJECT_VERSION = 2
@@ -55,7 +57,7 @@ def save_project(document: Document, path: str | Path) -> Path:
         steps.append({"kind": record.kind, "fields": record.fields, "arrays": sorted(record.arrays)})
         arrays |= {_step_member(index, name): array for name, array in record.arrays.items()}
     for reference in document.references.values():
-        for part in ("thumbnail", "labels", "vectors"):
+        for part in ("thumbnail", "labels", "vectors", "looks"):
             arrays[f"references/{reference.hash}/{part}.npy"] = getattr(reference, part)
     manifest = {
         "format": PROJECT_FORMAT,
@@ -70,6 +72,7 @@ def save_project(document: Document, path: str | Path) -> Path:
         "references": [{"hash": r.hash, "name": r.name} for r in document.references.values()],
         "history": steps,
         "history_position": document.history.position,
+        "result_view": document.result_view,
     }
 
     def write(temp: str) -> None:
@@ -96,13 +99,17 @@ def load_project(path: str | Path) -> Document:
         raise InputError(f"{path.name} is not a readable E4S Studio project: {detail}") from error
 
 
-def replay(document: Document) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and vectors from re-applying the applied history to the parsed map and base vectors."""
+def replay(document: Document) -> Document:
+    """A new document: the applied history re-applied, step by step, to the parsed map and the
+    encoded vectors (what ``render-project`` renders)."""
     fresh = Document(document.source, document.base_vectors)
     fresh.references = document.references
+    fresh.result_view = document.result_view
     for edit in document.history.edits[: document.history.position]:
-        edit_from_record(fresh, edit.to_record()).redo()
-    return fresh.canvas.labels.copy(), fresh.vectors.copy()
+        replayed = edit_from_record(fresh, edit.to_record())
+        replayed.redo()
+        fresh.history.push(replayed)
+    return fresh
 
 
 # -- reading ----------------------------------------------------------------------------------------
@@ -139,7 +146,12 @@ def _build(archive: zipfile.ZipFile, manifest: dict) -> Document:
         thumbnail = _array(archive, f"{folder}/thumbnail.npy", np.uint8, (None, None, 3))
         labels = _array(archive, f"{folder}/labels.npy", np.uint8, (None, None))
         vectors = _array(archive, f"{folder}/vectors.npy", np.float32, base_vectors.shape)
-        document.add_reference(Reference(entry["hash"], entry["name"], thumbnail, labels, vectors))
+        if f"{folder}/looks.npy" in archive.namelist():
+            looks = _array(archive, f"{folder}/looks.npy", np.float32, (NUM_REGIONS, 4))
+        else:  # written before references kept their looks: colours from the thumbnail, no detail
+            thumbnail_looks = region_looks(thumbnail, labels)
+            looks = RegionLooks(thumbnail_looks.mean, np.full(NUM_REGIONS, np.nan, np.float32)).to_array()
+        document.add_reference(Reference(entry["hash"], entry["name"], thumbnail, labels, vectors, looks))
     steps = manifest["history"]
     if not isinstance(steps, list):
         raise ValueError("its history is not a list of steps")
@@ -155,6 +167,10 @@ def _build(archive: zipfile.ZipFile, manifest: dict) -> Document:
     if type(position) is not int or not 0 <= position <= len(steps):
         raise ValueError(f"its history position {position!r} is not one of 0..{len(steps)}")
     document.history.go_to(position)
+    view = manifest.get("result_view")
+    if view not in (None, *RESULT_VIEWS):
+        raise ValueError(f"its result view {view!r} is not one of {', '.join(RESULT_VIEWS)}")
+    document.result_view = view
     if not np.array_equal(document.canvas.labels, _load_npy(archive, "labels.npy")):
         raise ValueError("its history does not reproduce its label map")
     if not np.array_equal(document.vectors, _load_npy(archive, "vectors.npy")):
