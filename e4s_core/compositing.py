@@ -39,7 +39,7 @@ DETAIL_SIGMA = 2.0  # Gaussian sigma splitting a photo's fine detail from its ba
 EDIT_SPREAD = 8.0  # an edited region's change fades out over this far beyond its border
 SHAPE_REACH = 6.0  # a reshaped area's render blends into its surroundings over this far
 LOOK_ERODE = 4  # region statistics skip this many border pixels (labels are never exact there)
-GAIN_RANGE = (0.5, 3.0)  # how much a region's fine detail may be weakened or strengthened
+GAIN_RANGE = (0.5, 2.0)  # how much a region's fine detail may be weakened or strengthened
 SHAPE_BLEND_LEVELS = 4
 WORK_SIDE = 512  # the smooth change is built at this size (the model's detail is coarser)
 
