@@ -24,6 +24,8 @@ RESOURCES_DIR = _resources_dir()
 MODELS_DIR = RESOURCES_DIR / "models"
 DEFAULT_MODEL_FILE = MODELS_DIR / "e4s-studio-default.pt"
 CORPUS_PARSER_FILE = MODELS_DIR / "corpus-parser.pt"
+# MediaPipe's selfie segmentation (Apache-2.0, licence beside it): person vs background.
+PERSON_SEGMENTATION_FILE = MODELS_DIR / "selfie_segmentation.tflite"
 
 
 def cache_dir() -> Path:

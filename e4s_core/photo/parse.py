@@ -29,11 +29,17 @@ import numpy as np
 from ..regions import LABEL_MAP_SIZE, region_id, validate_labels
 from .align import AlignedFace
 from .faces import choose_face, detect_faces
+from .person import person_segmenter
 
 GRABCUT_SIZE = 256  # GrabCut runs at this size: 4x fewer pixels, same person outline
 GRABCUT_ITERATIONS = 4
 MIN_ISLAND = 40  # px at 512: smaller islands of a region are merged into their neighbours
 FOREHEAD_SCALE = 0.55  # forehead arc height above the brows, in brow-to-chin distances
+MIN_HAIR_SEEDS = 200  # pixels at 512 px needed to fit the hair colour model
+HAIR_DISTANCE = 4.5  # Mahalanobis distance to the hair colour model within which a pixel is hair
+HAT_DISTANCE, HAT_SHARE = 5.0, 0.7  # above the head, this share this far from the side hair: a hat
+TEMPLE_U = 0.3  # beyond this many face widths from the middle, the forehead becomes temple
+DARKEST_SKIN = 50  # OpenCV 8-bit L (L* about 20): nothing darker is neck
 MOUTH_OPEN_AREA = 0.002  # inner-lip polygon area, in face widths squared, above which it is mouth
 
 BACKGROUND, LIP, BROWS, EYES = (region_id(n) for n in ("background", "lip", "eyebrows", "eyes"))
@@ -161,7 +167,17 @@ class _Face:
 
 
 def _person(rgb: np.ndarray, face: _Face, outline: np.ndarray) -> np.ndarray:
-    """bool [512, 512]: head, hair, neck and shoulders (GrabCut seeded from the landmarks)."""
+    """bool [512, 512]: head, hair, neck and shoulders, connected to the face."""
+    size = rgb.shape[0]
+    sure = _dilate(_fill((size, size), outline), max(2, int(0.03 * face.face_w)), cv2.MORPH_ERODE)
+    segmenter = person_segmenter()
+    if segmenter is not None:
+        return _touching(segmenter(rgb) > 0.5, sure)
+    return _grabcut_person(rgb, face, sure)
+
+
+def _grabcut_person(rgb: np.ndarray, face: _Face, sure: np.ndarray) -> np.ndarray:
+    """The person by GrabCut seeded from the landmarks (where LiteRT cannot be installed)."""
     size = rgb.shape[0]
     s = GRABCUT_SIZE / size
     small = cv2.resize(rgb, (GRABCUT_SIZE, GRABCUT_SIZE), interpolation=cv2.INTER_AREA)
@@ -176,7 +192,6 @@ def _person(rgb: np.ndarray, face: _Face, outline: np.ndarray) -> np.ndarray:
     border[band:-band, band:-band] = False
     border[-band:] &= ~_dilate(mask == cv2.GC_PR_FGD, 2 * band)[-band:]
     mask[border] = cv2.GC_BGD
-    sure = _dilate(_fill((size, size), outline), max(2, int(0.03 * w)), cv2.MORPH_ERODE)
     sure_small = cv2.resize(sure.astype(np.uint8), mask.shape[::-1], interpolation=cv2.INTER_NEAREST)
     mask[sure_small > 0] = cv2.GC_FGD
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
@@ -222,16 +237,17 @@ class LandmarkParser:
         d_skin = _Gaussian(lab[cheeks]).distance(lab)
         # The neck is shadowed and often less red than the cheeks: a much looser skin model.
         d_neck = _Gaussian(lab[cheeks], light_var=3000.0, chroma_var=16.0).distance(lab)
-        seeds = person & ~_dilate(inside, 4) & (v < face.brow_v) & (d_skin > 4)  # hair above the head
-        d_hair = _Gaussian(lab[seeds], 100.0).distance(lab) if seeds.sum() > 200 else np.full(shape, 6.0)
+        d_hair, hat = _hair_colour(lab, person & ~_dilate(inside, 4) & (d_skin > 4), v, face)
         skinlike = (d_skin < 3) | ((d_skin < 6) & (d_skin < d_hair))
 
         jaw = lm[2:15]
         below = _fill(shape, np.concatenate([jaw, face.point(face.u(jaw[[-1, 0]]) * 1.05, 9e3)])) & ~inside
         margin = 0.03 * face.face_w
         below &= (u > face.u(lm[4]) - margin) & (u < face.u(lm[12]) + margin)
-        shadow = (lab[..., 0] < 80) & (v < face.chin_v + 0.12 * face.height)  # under the chin
-        neck = _smooth(_touching(person & below & ((d_neck < 4) | shadow), near), 7)
+        # Under the chin: shadowed skin, still skin's hue (a dark collar is not).
+        shadow = (lab[..., 0] < 80) & (v < face.chin_v + 0.12 * face.height) & (d_neck < 8)
+        lit = lab[..., 0] > DARKEST_SKIN  # black and navy clothes are darker than any neck
+        neck = _smooth(_touching(person & below & lit & ((d_neck < 4) | shadow), near), 7)
 
         ears = np.zeros(shape, bool)
         for side in (lm[0], lm[16]):
@@ -241,22 +257,33 @@ class LandmarkParser:
             ears |= zone & _dilate(_touching(zone & (d_skin < 5), near), 4, cv2.MORPH_CLOSE)  # fill holes
         ears = _smooth(ears)
 
-        outer = person & ~inside & ~ears & ~neck
+        outer = person & ~inside & ~ears & ~neck & ~hat
         # Face skin just outside the jaw line, and a high forehead or bald scalp above the arc.
         skin_edge = outer & near & skinlike & (v < face.chin_v)
         skin_edge |= outer & _dilate(inside, int(0.15 * face.face_w)) & (d_skin < 2.5) & (d_skin < d_hair)
         skin_edge = _touching(skin_edge & (v < face.chin_v), inside)
-        hair_out = outer & ~skin_edge & (v < face.chin_v)
+        # Clothes: not hair-coloured and reaching the photo's bottom edge (the person segmentation
+        # covers collars and shoulders); everything else of the person around the head is hair.
+        bottom = np.zeros(shape, bool)
+        bottom[-2:] = True
+        clothes = _touching(outer & (d_hair > HAIR_DISTANCE) & (v > face.brow_v), bottom)
+        hair_out = outer & ~skin_edge & ~clothes & (v < face.chin_v)
         hair_out |= _touching(hair_out | (outer & (d_hair < 3)), hair_out)  # long hair below the chin
         core = _dilate(_fill(shape, cv2.convexHull(lm[17:68].astype(np.float32))[:, 0]), 3)
         inner_hair = inside & ~core & ~skinlike & (d_skin > 4) & (v < face.nose_v)  # fringe, temples
+        if hat.any():  # under a hat brim the forehead is skin; what is not skin there is the hat
+            hat |= inside & ~core & (v < face.brow_v) & (d_hair > HAT_DISTANCE) & (d_skin > 4)
+            hat = _dilate(hat, 3, cv2.MORPH_CLOSE) & (v < face.brow_v) & ~core  # seal the outline's seam
+            inner_hair &= ~hat & (np.abs(u) > TEMPLE_U * face.face_w)
         hair = _smooth(hair_out | _touching(inner_hair | hair_out, hair_out))
 
         labels = np.zeros(shape, np.uint8)  # [512, 512]; fill order matters, later overwrites earlier
         labels[neck] = NECK
         labels[ears] = EARS
         labels[hair] = HAIR
-        labels[(inside | skin_edge) & ~hair] = SKIN
+        # Skin is what of the face is connected to its middle (not, say, a hat badge in the outline).
+        labels[_touching((inside | skin_edge) & ~hair & ~hat, core)] = SKIN
+        labels[hat] = BACKGROUND  # as E4S labels hats
         labels[_fill(shape, face.nose())] = NOSE
         labels[_dilate(_fill(shape, lm[36:42], lm[42:48]), 2)] = EYES
         labels[_fill(shape, *face.brows())] = BROWS
@@ -265,6 +292,30 @@ class LandmarkParser:
         if inner_mouth.sum() > MOUTH_OPEN_AREA * face.face_w**2:
             labels[inner_mouth] = MOUTH
         return _merge_islands(labels, MIN_ISLAND)
+
+
+def _hair_colour(
+    lab: np.ndarray, around: np.ndarray, v: np.ndarray, face: _Face
+) -> tuple[np.ndarray, np.ndarray]:
+    """(distance [512, 512] to the hair's colour, bool hat [512, 512]) from the person's non-skin
+    pixels around the head.
+
+    The hair's colour comes from above the head; but when the hair beside the eyes and cheeks
+    (where a hat never is) has another colour than most of what is above the head, that is a
+    hat: E4S labels hats as background, and the hair's colour comes from the sides.
+    """
+    top, sides = around & (v < face.brow_v), around & (v > 0) & (v < face.nose_v)
+    hat = np.zeros(around.shape, bool)
+    if top.sum() < MIN_HAIR_SEEDS:
+        return np.full(around.shape, 6.0, np.float32), hat
+    d_hair = _Gaussian(lab[top], 100.0).distance(lab)
+    if sides.sum() >= MIN_HAIR_SEEDS:
+        d_sides = _Gaussian(lab[sides], 100.0).distance(lab)
+        far = top & (d_sides > HAT_DISTANCE)
+        if far.sum() > HAT_SHARE * top.sum():
+            hat = _dilate(_smooth(far, 7), 2, cv2.MORPH_CLOSE) & top
+            d_hair = d_sides
+    return d_hair, hat
 
 
 def _merge_islands(labels: np.ndarray, min_area: int) -> np.ndarray:
