@@ -109,7 +109,18 @@ def _resolve_path(path) -> Path:
     return file
 
 
-def _read(file: Path):
+def read_weights_file(path: str | os.PathLike, convertible: bool = False):
+    """The tensors (and plain containers) in a weight file, never unpickling code.
+
+    Missing, empty, truncated, folder, pickled objects: a CheckpointError naming the problem.
+    ``convertible``: the file is a model that ``convert-checkpoint --trust-pickle`` can rescue.
+    """
+    if path is None:
+        raise CheckpointError("No weight file given.")
+    return _read(_resolve_path(path), convertible)
+
+
+def _read(file: Path, convertible: bool = True):
     try:
         try:
             return torch.load(file, map_location="cpu", weights_only=True, mmap=True)
@@ -120,18 +131,30 @@ def _read(file: Path):
     except pickle.UnpicklingError as error:
         found = re.search(r"GLOBAL ([\w.]+)", str(error))
         if not found and "Unsupported global" not in str(error):
-            raise CheckpointError(f"{file.name} is not a readable PyTorch checkpoint: {error}") from error
+            raise CheckpointError(
+                f"{file.name} is not a readable PyTorch checkpoint (not a weight file, or damaged)."
+            ) from error
         what = f" ({found.group(1)})" if found else ""
+        rescue = (
+            f" If you trust the file, convert it once with: e4s-studio convert-checkpoint --trust-pickle"
+            f" {file.name} converted.pt"
+            if convertible
+            else " Use a file that holds only the weights (a state dict of tensors)."
+        )
         raise CheckpointError(
             f"{file.name} contains pickled Python objects{what} besides tensors. E4S Studio does"
-            " not unpickle them, because that can run arbitrary code. If you trust the file,"
-            " convert it once with: e4s-studio convert-checkpoint --trust-pickle"
-            f" {file.name} converted.pt"
+            f" not unpickle them, because that can run arbitrary code.{rescue}"
         ) from error
     except Exception as error:  # torch reports damaged files with many exception types
         raise CheckpointError(
-            f"{file.name} is not a readable PyTorch checkpoint (truncated or corrupt?): {error}"
+            f"{file.name} is not a readable PyTorch checkpoint (truncated or corrupt?): {_first_line(error)}"
         ) from error
+
+
+def _first_line(error: Exception, limit: int = 160) -> str:
+    """torch's own messages run to many lines; the user gets the first, shortened."""
+    line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _interpret(payload, file: Path):

@@ -7,6 +7,7 @@ from pathlib import Path
 from e4s_core.checkpoint import PRECISIONS
 from e4s_core.errors import InputError
 from e4s_core.imageio import LABEL_FORMATS
+from e4s_core.photo.parse import BUILT_IN_PARSER
 
 from .output import elapsed
 
@@ -28,6 +29,22 @@ def add_labels_format(parser: argparse.ArgumentParser, what: str = "the label im
 
 def add_face_option(parser: argparse.ArgumentParser, when: str = "") -> None:
     parser.add_argument("--face", type=int, default=1, help=f"which face{when}, 1 = the largest (default)")
+
+
+def add_parser_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--parser",
+        default=BUILT_IN_PARSER,
+        metavar="landmarks|PATH",
+        help="face parser: the built-in landmark parser (default) or a BiSeNet file such as 79999_iter.pth",
+    )
+
+
+def face_parser(args: argparse.Namespace):
+    """The parser ``--parser`` names, loaded (a bad file is one clear error)."""
+    from e4s_core.photo.parse import load_parser
+
+    return load_parser(args.parser)
 
 
 def face_index(args: argparse.Namespace) -> int:

@@ -13,11 +13,12 @@ from e4s_core import load_model
 from e4s_core.errors import E4SError
 from e4s_core.imageio import LABEL_FORMAT_TITLES, LABEL_FORMATS, read_labels, write_image
 from e4s_core.photo.io import write_photo
+from e4s_core.photo.parse import describe_parser, load_parser
 from e4s_core.regions import to_color_mask
 
 from .models.project import load_project, save_project
 from .models.result import pasted_photo
-from .settings import MODEL_PATH, folder_key
+from .settings import MODEL_PATH, PARSER, folder_key
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 PROJECT_FILTER = "E4S Studio project (*.e4s)"
@@ -173,6 +174,33 @@ def choose_model(window, path: str) -> bool:
             "Model changed: reopen the photo to encode it with the new model.", 8000
         )
     return True
+
+
+def choose_parser(window, choice: str) -> bool:
+    """Parse faces opened from now on with ``choice``: "landmarks" or a BiSeNet file."""
+    try:
+        parser = load_parser(choice)
+    except E4SError as error:
+        window.show_error(str(error))
+        return False
+    window.parser = parser
+    window.settings.setValue(PARSER, choice)
+    window._update_model_label()
+    note = " Reopen the photo to parse it again." if window.document is not None else ""
+    window.statusBar().showMessage(f"Parser: {describe_parser(parser)}.{note}", 8000)
+    return True
+
+
+def choose_parser_dialog(window) -> None:
+    path, _ = QFileDialog.getOpenFileName(
+        window,
+        "Choose a face parser file (BiSeNet, e.g. 79999_iter.pth)",
+        _folder(window, "models"),
+        "Face parser weights (*.pth *.pt);;All files (*)",
+    )
+    if path:
+        _remember(window, "models", path)
+        choose_parser(window, path)
 
 
 def choose_model_dialog(window) -> None:

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from e4s_core import E4SModel
+from e4s_core.errors import E4SError
+from e4s_core.photo.parse import BUILT_IN_PARSER, describe_parser, load_parser
 from e4s_core.regions import REGIONS, region_id
 
 from . import files
@@ -31,7 +33,7 @@ from .models.document import Document, PendingTexture, content_hash, load_face, 
 from .models.project import save_project
 from .models.result import DEFAULT_VIEW, RESULT_VIEWS, Result, ResultRenderer
 from .models.tools import TOOLS
-from .settings import AUTOSAVE_PATH, RESULT_VIEW, WINDOW_GEOMETRY, folder_key, user_settings
+from .settings import AUTOSAVE_PATH, PARSER, RESULT_VIEW, WINDOW_GEOMETRY, folder_key, user_settings
 from .widgets.canvas_view import MaskCanvasView
 from .widgets.gallery import ReferenceGallery
 from .widgets.history_strip import HistoryStrip
@@ -80,6 +82,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         self._restore_settings()
+        self.parser = self._remembered_parser()
         self._update_model_label()
         self.set_label(self._active_label)
         self._update_texture_controls()
@@ -142,6 +145,10 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Export result…", in_window(files.export_dialog), "Ctrl+Shift+E")
         self._action(file_menu, "Choose &model…", in_window(files.choose_model_dialog))
+        self._action(file_menu, "Choose &parser…", in_window(files.choose_parser_dialog))
+        self._action(
+            file_menu, "Use the built-in &landmark parser", lambda: files.choose_parser(self, BUILT_IN_PARSER)
+        )
         edit_menu = self.menuBar().addMenu("&Edit")
         self.undo_action = self._action(edit_menu, "&Undo", self.undo, QKeySequence.StandardKey.Undo)
         redo_keys = [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
@@ -203,7 +210,7 @@ class MainWindow(QMainWindow):
 
     def _update_model_label(self) -> None:
         text = self.model.describe() if self.model else "No model loaded — File › Choose model…"
-        self.model_label.setText(text)
+        self.model_label.setText(f"{text} · parser: {describe_parser(self.parser)}")
         self.fitter.update_enabled()
 
     def _on_busy(self, busy: bool) -> None:
@@ -235,7 +242,8 @@ class MainWindow(QMainWindow):
             return
         model, path = self.model, Path(path)
         self.statusBar().showMessage(f"Opening {path.name}…")
-        self.tasks.submit("open", lambda: Document.open(model, path))
+        parser = self.parser
+        self.tasks.submit("open", lambda: Document.open(model, path, parser=parser))
 
     def set_document(self, document: Document) -> None:
         if self.document is not None:  # the old document may live on (a fit still running on it)
@@ -277,9 +285,10 @@ class MainWindow(QMainWindow):
     def _encode_reference(self, path: str):
         """Runs on the task thread: align, parse and encode once per file content and model."""
         model = self.model
-        key = (content_hash(Path(path).read_bytes()), model.identity)
+        parser = self.parser
+        key = (content_hash(Path(path).read_bytes()), model.identity, describe_parser(parser))
         if key not in self._reference_cache:
-            self._reference_cache[key] = make_reference(model, load_face(path))
+            self._reference_cache[key] = make_reference(model, load_face(path, parser=parser))
         return self._reference_cache[key]
 
     def _on_task(self, outcome: RenderOutcome) -> None:
@@ -435,6 +444,15 @@ class MainWindow(QMainWindow):
             self.resize(1600, 900)
         self.gallery.last_folder = str(self.settings.value(folder_key("references"), ""))
         self.set_result_view(self._remembered_view())
+
+    def _remembered_parser(self):
+        """The parser chosen last; if its file no longer loads, the built-in one, and the user is told."""
+        choice = str(self.settings.value(PARSER, BUILT_IN_PARSER))
+        try:
+            return load_parser(choice)
+        except E4SError as error:
+            self.show_error(f"{error} Using the built-in landmark parser.", dialog=False)
+            return load_parser(BUILT_IN_PARSER)
 
     def _remembered_view(self) -> str:
         view = str(self.settings.value(RESULT_VIEW, DEFAULT_VIEW))

@@ -5,6 +5,7 @@ from PySide6.QtCore import QSettings
 ORGANIZATION = APPLICATION = "E4S Studio"
 
 MODEL_PATH = "model/path"  # the model file chosen last
+PARSER = "parser/choice"  # "landmarks" (built in) or the path of a BiSeNet file
 AUTOSAVE_PATH = "autosave/path"  # where autosaves go (default: the user data folder); tests move it
 WINDOW_GEOMETRY = "window/geometry"
 RESULT_VIEW = "result/view"  # "photo" (the photo with the edit) or "render" (the model's own)

@@ -21,6 +21,7 @@ strongly turned heads. A learned parser can replace this one by implementing ``F
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 
 import cv2
@@ -50,7 +51,7 @@ NECK, MOUTH = region_id("belowface"), region_id("mouth")
 class FaceParser(Protocol):
     """Anything that turns an aligned face into an E4S label map."""
 
-    name: str
+    name: str  # short: "landmarks", "bisenet"; a ``describe()`` method may say more
 
     def parse(self, aligned: AlignedFace) -> np.ndarray:
         """uint8 [512, 512] label map with values 0..11."""
@@ -218,6 +219,10 @@ class LandmarkParser:
 
     name = "landmarks"
 
+    def describe(self) -> str:
+        person = "selfie segmentation" if person_segmenter() is not None else "GrabCut"
+        return f"landmarks ({person})"
+
     def parse(self, aligned: AlignedFace) -> np.ndarray:
         rgb, lm = _prepare(aligned)  # [512, 512, 3], [68, 2]
         face, shape = _Face(lm), rgb.shape[:2]
@@ -335,6 +340,25 @@ def _merge_islands(labels: np.ndarray, min_area: int) -> np.ndarray:
     lut = np.zeros(nearest.max() + 1, np.uint8)
     lut[nearest[~unknown]] = labels[~unknown]
     return lut[nearest]
+
+
+BUILT_IN_PARSER = "landmarks"
+
+
+def describe_parser(parser: FaceParser) -> str:
+    """What the user sees and projects record, e.g. "BiSeNet (79999_iter.pth)"."""
+    describe = getattr(parser, "describe", None)
+    return describe() if callable(describe) else parser.name
+
+
+def load_parser(choice: str | os.PathLike | None = None) -> FaceParser:
+    """The parser ``choice`` names: "landmarks" (or None) for the built-in one, else a BiSeNet
+    weight file such as the authors' ``79999_iter.pth``."""
+    if choice is None or str(choice) == BUILT_IN_PARSER:
+        return LandmarkParser()
+    from .bisenet import load_bisenet
+
+    return load_bisenet(choice)
 
 
 def parse_face(aligned: AlignedFace, parser: FaceParser | None = None) -> np.ndarray:

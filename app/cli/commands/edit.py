@@ -13,7 +13,15 @@ from app.studio.models.result import RESULT_VIEWS
 from e4s_core.errors import InputError
 from e4s_core.regions import REGIONS, region_id
 
-from ..options import add_face_option, add_labels_format, add_model_options, face_index, load_model
+from ..options import (
+    add_face_option,
+    add_labels_format,
+    add_model_options,
+    add_parser_option,
+    face_index,
+    face_parser,
+    load_model,
+)
 from ..output import elapsed
 from ..registry import command
 
@@ -38,6 +46,7 @@ def _edit_arguments(parser: argparse.ArgumentParser) -> None:
         "--render", action="store_true", help="write the model's raw render instead of the photo"
     )
     add_face_option(parser)
+    add_parser_option(parser)
     add_model_options(parser)
 
 
@@ -73,11 +82,12 @@ def edit(args: argparse.Namespace) -> int:
         raise InputError(f"--alpha must be between 0 and 1 (1 swaps, 0 keeps the photo), got {args.alpha}")
     imageio.check_writable_image_path(args.output)
     labels = imageio.read_labels(args.labels, args.labels_format) if args.labels is not None else None
+    parser = face_parser(args)
     model = load_model(args)
     start = time.perf_counter()
-    document = Document.open(model, args.photo, face_index(args))
+    document = Document.open(model, args.photo, face_index(args), parser)
     if args.reference is not None:
-        reference = document.add_reference(make_reference(model, load_face(args.reference)))
+        reference = document.add_reference(make_reference(model, load_face(args.reference, parser=parser)))
         missing = [REGIONS[r].label for r in regions if r not in reference.labels]
         if missing:
             raise InputError(f"{args.reference.name} has no {', '.join(missing)} to take a texture from.")

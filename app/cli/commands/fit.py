@@ -10,7 +10,15 @@ from pathlib import Path
 from e4s_core import paper_constants as paper
 from e4s_core.errors import InputError
 
-from ..options import add_face_option, add_labels_format, add_model_options, face_index, load_model
+from ..options import (
+    add_face_option,
+    add_labels_format,
+    add_model_options,
+    add_parser_option,
+    face_index,
+    face_parser,
+    load_model,
+)
 from ..output import ProgressPrinter
 from ..registry import command
 
@@ -34,6 +42,7 @@ def _fit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save-model", type=Path, help="write the fine-tuned model here (.pt)")
     add_labels_format(parser, "LABELS")
     add_face_option(parser, " when IMAGE is a photo")
+    add_parser_option(parser)
     add_model_options(parser)
 
 
@@ -53,7 +62,7 @@ def _read_face(args):
             )
         return rgb, imageio.read_labels(args.labels, args.labels_format)
     opened = open_face(args.image, face_index(args))
-    labels = parse_face(opened.aligned)
+    labels = parse_face(opened.aligned, face_parser(args))
     note = "already aligned" if opened.was_aligned else "aligned"
     print(f"{args.image.name}: face {note} and parsed", flush=True)
     return opened.aligned.image, labels

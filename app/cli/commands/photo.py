@@ -9,7 +9,7 @@ import numpy as np
 from e4s_core import imageio
 from e4s_core.errors import InputError
 
-from ..options import add_face_option, face_index
+from ..options import add_face_option, add_parser_option, face_index, face_parser
 from ..output import elapsed
 from ..registry import command
 
@@ -45,6 +45,7 @@ def _parse_arguments(parser: argparse.ArgumentParser) -> None:
         "--color", nargs="?", type=Path, const=True, help="also write a colored preview (optional path)"
     )
     add_face_option(parser, " when IMAGE is a photo")
+    add_parser_option(parser)
 
 
 @command("parse", "split a face into the 12 E4S regions (offline)", _parse_arguments)
@@ -55,6 +56,7 @@ def parse(args: argparse.Namespace) -> int:
     from e4s_core.regions import to_color_mask
 
     imageio.check_writable_image_path(args.output)
+    chosen = face_parser(args)
     color_path = args.output.with_name(args.output.stem + ".color.png") if args.color is True else args.color
     if color_path is not None:
         imageio.check_writable_image_path(color_path)
@@ -65,7 +67,7 @@ def parse(args: argparse.Namespace) -> int:
         if payload.get("landmarks") is not None:
             aligned.landmarks = np.asarray(payload["landmarks"], dtype=np.float64)
     start = time.perf_counter()
-    labels = parse_face(aligned)
+    labels = parse_face(aligned, chosen)
     imageio.write_image(labels, args.output)
     if color_path is not None:
         imageio.write_image(to_color_mask(labels), color_path)
@@ -85,6 +87,7 @@ def _paste_arguments(parser: argparse.ArgumentParser) -> None:
         "--alignment", type=Path, help="the .align.json written by align (default: RESULT with .align.json)"
     )
     parser.add_argument("--labels", type=Path, help="label map of RESULT (default: parse RESULT)")
+    add_parser_option(parser)
 
 
 @command("paste", "blend an edited aligned crop back into its photo", _paste_arguments)
@@ -106,7 +109,7 @@ def paste(args: argparse.Namespace) -> int:
     if args.labels is not None:
         labels = imageio.read_labels(args.labels)
     else:
-        labels = parse_face(aligned_as_is(result, transform.size, args.result.name))
+        labels = parse_face(aligned_as_is(result, transform.size, args.result.name), face_parser(args))
     start = time.perf_counter()
     pasted = paste_result(photo, result, transform, labels)
     write_photo(pasted, args.output, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)

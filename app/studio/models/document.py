@@ -21,7 +21,7 @@ from e4s_core.compositing import Compositor, RegionLooks, region_looks
 from e4s_core.imageio import image_to_tensor, labels_to_tensor
 from e4s_core.photo.align import AlignedFace
 from e4s_core.photo.io import Photo
-from e4s_core.photo.parse import parse_face
+from e4s_core.photo.parse import FaceParser, LandmarkParser, describe_parser, parse_face
 from e4s_core.photo.pipeline import open_face
 
 from .canvas import LabelCanvas
@@ -61,14 +61,17 @@ class FaceSource:
     photo: Photo | None = None
     name: str = ""
     file_hash: str = ""  # of the file's bytes: references are cached by it
+    parser: str = ""  # which parser made ``parsed`` (as describe_parser says), "" if not known
 
 
-def load_face(path: str | Path, face_index: int = 0) -> FaceSource:
+def load_face(path: str | Path, face_index: int = 0, parser: FaceParser | None = None) -> FaceSource:
     """Read, align and parse a photo or an aligned face (slow: run it off the GUI thread)."""
     path = Path(path)
     opened = open_face(path, face_index)
     file_hash = content_hash(path.read_bytes())
-    return FaceSource(opened.aligned, parse_face(opened.aligned), opened.photo, path.name, file_hash)
+    parser = parser or LandmarkParser()
+    labels = parse_face(opened.aligned, parser)
+    return FaceSource(opened.aligned, labels, opened.photo, path.name, file_hash, describe_parser(parser))
 
 
 def encode_face(model: E4SModel, source: FaceSource) -> np.ndarray:
@@ -123,8 +126,10 @@ class Document:
         self.result_view: str | None = None  # how the result was last looked at (saved in projects)
 
     @classmethod
-    def open(cls, model: E4SModel, path: str | Path, face_index: int = 0) -> "Document":
-        source = load_face(path, face_index)
+    def open(
+        cls, model: E4SModel, path: str | Path, face_index: int = 0, parser: FaceParser | None = None
+    ) -> "Document":
+        source = load_face(path, face_index, parser)
         document = cls(source, encode_face(model, source))
         document.compositor  # noqa: B018 (prepared here, off the GUI thread)
         return document

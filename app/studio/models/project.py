@@ -64,6 +64,7 @@ def save_project(document: Document, path: str | Path) -> Path:
         "version": PROJECT_VERSION,
         "name": source.name,
         "file_hash": source.file_hash,
+        "parser": source.parser,
         "transform": source.aligned.transform.to_dict(),
         "landmarks": None if source.aligned.landmarks is None else source.aligned.landmarks.tolist(),
         "photo": None
@@ -129,10 +130,11 @@ def _build(archive: zipfile.ZipFile, manifest: dict) -> Document:
         photo = Photo(rgb, alpha=alpha, icc_profile=bytes.fromhex(icc) if icc else None)
     parsed = _array(archive, "parsed.npy", np.uint8, (None, None), square=True)
     name, file_hash = manifest.get("name", ""), manifest.get("file_hash", "")
-    if not (isinstance(name, str) and isinstance(file_hash, str)):
-        raise ValueError("its name and file hash must be text")
+    parser = manifest.get("parser", "")  # which parser made the labels (not recorded before)
+    if not all(isinstance(text, str) for text in (name, file_hash, parser)):
+        raise ValueError("its name, file hash and parser must be text")
     base_vectors = _array(archive, "base_vectors.npy", np.float32, (NUM_REGIONS, None))
-    document = Document(FaceSource(aligned, parsed, photo, name, file_hash), base_vectors)
+    document = Document(FaceSource(aligned, parsed, photo, name, file_hash, parser), base_vectors)
     if not isinstance(manifest["references"], list):
         raise ValueError("its references are not a list")
     for entry in manifest["references"]:
