@@ -28,6 +28,15 @@ CORPUS_PARSER_FILE = MODELS_DIR / "corpus-parser.pt"
 PERSON_SEGMENTATION_FILE = MODELS_DIR / "selfie_segmentation.tflite"
 
 
+def data_dir() -> Path:
+    """Per-user data (``E4S_DATA`` overrides): installed model files and their registry."""
+    if "E4S_DATA" in os.environ:
+        return Path(os.environ["E4S_DATA"])
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("e4s-studio", appauthor=False))
+
+
 def cache_dir() -> Path:
     """Per-user cache (``E4S_CACHE`` overrides), for large files we can rebuild."""
     if "E4S_CACHE" in os.environ:

@@ -1,11 +1,14 @@
 """Shared fixtures: tiny RGI configurations with random weights (fast on any CPU)."""
 
 import os
+import tempfile
 
 import pytest
 import torch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Installed models and the model in use live in the user data folder: never the tester's own.
+os.environ["E4S_DATA"] = tempfile.mkdtemp(prefix="e4s-studio-test-data-")
 
 from e4s_core import E4SModel, ModelInfo  # noqa: E402
 from e4s_core.network import RGIConfig, RGINetwork  # noqa: E402

@@ -13,7 +13,9 @@ from .output import elapsed
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, help="checkpoint file (default: the bundled model)")
+    parser.add_argument(
+        "--model", type=Path, help="checkpoint file (default: the one in use, see e4s-studio models)"
+    )
     parser.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available)")
     parser.add_argument("--precision", default="float32", choices=list(PRECISIONS), help="weights dtype")
 
@@ -34,17 +36,18 @@ def add_face_option(parser: argparse.ArgumentParser, when: str = "") -> None:
 def add_parser_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--parser",
-        default=BUILT_IN_PARSER,
         metavar="landmarks|PATH",
-        help="face parser: the built-in landmark parser (default) or a BiSeNet file such as 79999_iter.pth",
+        help="face parser: the built-in landmark parser or a BiSeNet file such as 79999_iter.pth"
+        " (default: the one in use, see e4s-studio models)",
     )
 
 
 def face_parser(args: argparse.Namespace):
     """The parser ``--parser`` names, loaded (a bad file is one clear error)."""
+    from e4s_core.model_files import ModelRegistry
     from e4s_core.photo.parse import load_parser
 
-    return load_parser(args.parser)
+    return load_parser(args.parser or ModelRegistry().active_file("parser") or BUILT_IN_PARSER)
 
 
 def face_index(args: argparse.Namespace) -> int:
@@ -57,8 +60,10 @@ def face_index(args: argparse.Namespace) -> int:
 def load_model(args: argparse.Namespace):
     """The model of ``--model/--device/--precision``, announced with its load time."""
     import e4s_core
+    from e4s_core.model_files import ModelRegistry
 
     start = time.perf_counter()
-    model = e4s_core.load_model(args.model, device=args.device, precision=args.precision)
+    path = args.model if args.model is not None else ModelRegistry().active_file("model")
+    model = e4s_core.load_model(path, device=args.device, precision=args.precision)
     print(f"loaded {model.describe()} in {elapsed(start)}", flush=True)
     return model

@@ -12,13 +12,15 @@ from PySide6.QtWidgets import QFileDialog
 from e4s_core import load_model
 from e4s_core.errors import E4SError
 from e4s_core.imageio import LABEL_FORMAT_TITLES, LABEL_FORMATS, read_labels, write_image
+from e4s_core.model_files import ModelRegistry
 from e4s_core.photo.io import write_photo
-from e4s_core.photo.parse import describe_parser, load_parser
+from e4s_core.photo.parse import BUILT_IN_PARSER, describe_parser, load_parser
 from e4s_core.regions import to_color_mask
 
 from .models.project import load_project, save_project
 from .models.result import pasted_photo
 from .settings import MODEL_PATH, PARSER, folder_key
+from .widgets.model_manager import ModelManagerDialog
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 PROJECT_FILTER = "E4S Studio project (*.e4s)"
@@ -160,14 +162,15 @@ def export_dialog(window) -> None:
         export_result(window, path, choices.get(chosen, "result"))
 
 
-def choose_model(window, path: str) -> bool:
+def choose_model(window, path: str | None) -> bool:
+    """Use the model in ``path`` (None: the bundled one) from now on, and remember it."""
     try:
         model = load_model(path)
     except E4SError as error:
         window.show_error(str(error))
         return False
     window.model = model
-    window.settings.setValue(MODEL_PATH, path)
+    window.settings.setValue(MODEL_PATH, path or "")
     window._update_model_label()
     if window.document is not None:
         window.statusBar().showMessage(
@@ -201,6 +204,20 @@ def choose_parser_dialog(window) -> None:
     if path:
         _remember(window, "models", path)
         choose_parser(window, path)
+
+
+def model_manager_dialog(window) -> None:
+    """The installed model and parser files (the same registry as ``e4s-studio models``)."""
+    dialog = ModelManagerDialog(ModelRegistry(), window)
+
+    def apply(kind: str, path) -> None:
+        if kind == "model":
+            choose_model(window, None if path is None else str(path))
+        else:
+            choose_parser(window, BUILT_IN_PARSER if path is None else str(path))
+
+    dialog.chosen.connect(apply)
+    dialog.exec()
 
 
 def choose_model_dialog(window) -> None:

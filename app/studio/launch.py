@@ -11,18 +11,27 @@ log = logging.getLogger(__name__)
 
 
 def _load_startup_model(path: str | None, device: str | None):
-    """(model, problem): the model on the command line, else the last one chosen, else the bundled one."""
+    """(model, problem): the model on the command line, else the last one chosen in the studio,
+    else the one ``e4s-studio models use`` chose, else the bundled one; ``problem`` says why an
+    earlier candidate could not be used."""
+    from e4s_core.model_files import ModelRegistry
+
     from .settings import MODEL_PATH, user_settings
 
-    if path:
-        candidates = [path]
-    else:
-        remembered = user_settings().value(MODEL_PATH)
-        candidates = ([str(remembered)] if remembered else []) + [None]
     problem = ""
+    candidates = [path] if path else []
+    if not path:
+        remembered = user_settings().value(MODEL_PATH)
+        candidates += [str(remembered)] if remembered else []
+        try:
+            active = ModelRegistry().active_file("model")
+            candidates += [str(active)] if active else []
+        except E4SError as error:
+            problem = str(error)
+        candidates.append(None)
     for candidate in candidates:
         try:
-            return load_model(candidate, device=device), None
+            return load_model(candidate, device=device), problem or None
         except E4SError as error:
             problem = str(error)
     return None, problem

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from e4s_core import E4SModel
 from e4s_core.errors import E4SError
+from e4s_core.model_files import ModelRegistry
 from e4s_core.photo.parse import BUILT_IN_PARSER, describe_parser, load_parser
 from e4s_core.regions import REGIONS, region_id
 
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Export result…", in_window(files.export_dialog), "Ctrl+Shift+E")
         self._action(file_menu, "Choose &model…", in_window(files.choose_model_dialog))
         self._action(file_menu, "Choose &parser…", in_window(files.choose_parser_dialog))
+        self._action(file_menu, "Manage models and &parsers…", in_window(files.model_manager_dialog))
         self._action(
             file_menu, "Use the built-in &landmark parser", lambda: files.choose_parser(self, BUILT_IN_PARSER)
         )
@@ -447,9 +449,9 @@ class MainWindow(QMainWindow):
 
     def _remembered_parser(self):
         """The parser chosen last; if its file no longer loads, the built-in one, and the user is told."""
-        choice = str(self.settings.value(PARSER, BUILT_IN_PARSER))
-        try:
-            return load_parser(choice)
+        try:  # the last one chosen in the studio, else the one `e4s-studio models use` chose
+            choice = str(self.settings.value(PARSER, "")) or ModelRegistry().active_file("parser")
+            return load_parser(choice or BUILT_IN_PARSER)
         except E4SError as error:
             self.show_error(f"{error} Using the built-in landmark parser.", dialog=False)
             return load_parser(BUILT_IN_PARSER)
