@@ -40,7 +40,7 @@ EDIT_SPREAD = 8.0  # an edited region's change fades out over this far beyond it
 SHAPE_REACH = 6.0  # a reshaped area's render blends into its surroundings over this far
 LOOK_ERODE = 4  # region statistics skip this many border pixels (labels are never exact there)
 GAIN_RANGE = (0.5, 2.0)  # how much a region's fine detail may be weakened or strengthened
-SHAPE_BLEND_LEVELS = 4
+SHAPE_BLEND_LEVELS = 4  # at 1024 px; one fewer per halving, so the blend's reach scales with the crop
 WORK_SIDE = 512  # the smooth change is built at this size (the model's detail is coarser)
 
 
@@ -141,6 +141,7 @@ class Compositor:
         edited_labels: np.ndarray,
         texture_regions,
         targets: RegionLooks | None = None,
+        replaced: np.ndarray | None = None,
     ) -> Composite:
         """The photo with the edit that turned ``original_render`` into ``edited_render``.
 
@@ -148,11 +149,14 @@ class Compositor:
         the photo's vectors) and the edited one. ``edited_labels``: the edited map (any size);
         pixels whose label differs from the parsed one are shape edits. ``texture_regions``:
         the regions whose vectors changed. ``targets``: the looks the edit aims at; without
-        them the model's change is used as it is.
+        them the model's change is used as it is. ``replaced`` (bool, any size): where the
+        photo gives way to the generated face whatever changed (a face swap), like a shape edit.
         """
         side = self.side
         labels = _labels_at(edited_labels, side)
         reshaped = labels != self.labels  # [S, S]
+        if replaced is not None:
+            reshaped |= _labels_at(np.asarray(replaced, np.uint8), side) > 0
         textured = np.isin(labels, sorted({int(r) for r in texture_regions})) & ~reshaped
         result = self.crop.copy()
         changed = np.zeros((side, side), bool)
@@ -210,7 +214,8 @@ class Compositor:
         side = self.side
         reach = _scaled(SHAPE_REACH, side)
         grown = cv2.dilate(reshaped.astype(np.uint8), _disk(round(reach)))
-        margin = pyramid_reach(SHAPE_BLEND_LEVELS) + 2
+        levels = max(1, SHAPE_BLEND_LEVELS + round(np.log2(side / REFERENCE_SIDE)))
+        margin = pyramid_reach(levels) + 2
         top, bottom, left, right = _box(grown > 0, margin)
         box = np.s_[top:bottom, left:right]
         render = cv2.resize(edited_render, (side, side), interpolation=cv2.INTER_CUBIC)[box]
@@ -221,10 +226,10 @@ class Compositor:
             if np.isfinite(targets.mean[r]).all() and region.any():
                 render_lab[region] += targets.mean[r] - render_lab[region].mean(axis=0)
         alpha = feathered_mask(grown[box], reach)  # [h, w]
-        result[box] = laplacian_blend(_to_rgb(render_lab), result[box], alpha, SHAPE_BLEND_LEVELS)
+        result[box] = laplacian_blend(_to_rgb(render_lab), result[box], alpha, levels)
         touched = np.zeros((side, side), bool)
         outside = (alpha <= 0).astype(np.uint8)
-        touched[box] = cv2.distanceTransform(outside, cv2.DIST_C, 3) <= pyramid_reach(SHAPE_BLEND_LEVELS)
+        touched[box] = cv2.distanceTransform(outside, cv2.DIST_C, 3) <= pyramid_reach(levels)
         return touched
 
 

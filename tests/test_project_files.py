@@ -14,6 +14,7 @@ from app.cli import main
 from app.studio.models.document import Document, FaceSource, encode_face, make_reference
 from app.studio.models.edits import EDIT_KINDS, FitEdit
 from app.studio.models.project import PROJECT_VERSION, load_project, replay, save_project
+from app.studio.models.swapping import apply_hair, apply_swap, plan_swap
 from e4s_core import save_model
 from e4s_core.errors import InputError
 from e4s_core.photo.align import AlignedFace, AlignmentTransform
@@ -61,10 +62,22 @@ def add_fit(document: Document) -> None:
     document.history.push(edit)
 
 
+def add_swap(document: Document, model) -> None:
+    reference = document.add_reference(make_reference(model, synthetic_source(1_000_789)))
+    apply_swap(document, plan_swap(document, reference.hash, amount=0.25, hair_first=False))
+
+
+def add_hair(document: Document, model) -> None:
+    reference = document.add_reference(make_reference(model, synthetic_source(1_000_790)))
+    apply_hair(document, reference.hash, shape=True)
+
+
 MAKE_EDIT = {
     "shape": lambda document, model: add_shape(document),
     "texture": add_texture,
     "fit": lambda document, model: add_fit(document),
+    "swap": add_swap,
+    "hair": add_hair,
 }
 
 
@@ -165,9 +178,9 @@ def saved(document, tmp_path):
 
 def test_an_unknown_edit_kind_is_named_not_guessed(saved, tmp_path):
     def swap_kind(manifest):
-        manifest["history"][1]["kind"] = "swap"
+        manifest["history"][1]["kind"] = "morph"
 
-    with pytest.raises(InputError, match=r"history step 2: unknown edit kind 'swap' \(this version knows"):
+    with pytest.raises(InputError, match=r"history step 2: unknown edit kind 'morph' \(this version knows"):
         load_project(rewrite(saved, tmp_path / "swap.e4s", swap_kind))
 
 
@@ -257,8 +270,8 @@ def test_a_project_from_a_newer_version_asks_for_an_update(saved, tmp_path):
 
 
 def test_render_project_reports_a_malformed_project_in_one_line(saved, tmp_path, capsys):
-    broken = rewrite(saved, tmp_path / "broken.e4s", _step(1, lambda s: s.update(kind="swap")))
+    broken = rewrite(saved, tmp_path / "broken.e4s", _step(1, lambda s: s.update(kind="morph")))
     assert main(["render-project", str(broken), "-o", str(tmp_path / "out.png")]) == 2
     captured = capsys.readouterr()
-    assert captured.err.count("\n") == 1 and "unknown edit kind 'swap'" in captured.err
+    assert captured.err.count("\n") == 1 and "unknown edit kind 'morph'" in captured.err
     assert "Traceback" not in captured.err + captured.out and not (tmp_path / "out.png").exists()

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -40,8 +43,9 @@ class PersonSegmenter:
 
         path = Path(path)
         try:
-            self._interpreter = Interpreter(model_path=str(path), num_threads=1)
-            self._interpreter.allocate_tensors()
+            with _quiet_native_stderr():  # LiteRT prints "INFO: Created ... delegate" on creation
+                self._interpreter = Interpreter(model_path=str(path), num_threads=1)
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError, OSError) as error:
             raise CheckpointError(
                 f"The person segmentation model {path.name} is missing or damaged ({error});"
@@ -60,6 +64,23 @@ class PersonSegmenter:
             self._interpreter.invoke()
             probability = self._interpreter.get_tensor(self._output)[0, ..., 0].copy()  # [256, 256]
         return cv2.resize(probability, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+@contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Silence what native code writes to file descriptor 2 (errors still come as exceptions)."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @cache

@@ -23,11 +23,13 @@ from e4s_core.photo.align import AlignedFace
 from e4s_core.photo.io import Photo
 from e4s_core.photo.parse import FaceParser, LandmarkParser, describe_parser, parse_face
 from e4s_core.photo.pipeline import open_face
+from e4s_core.regions import LABEL_MAP_SIZE
 
 from .canvas import LabelCanvas
 from .edits import FitEdit, TextureEdit
 from .events import Event
 from .history import History
+from .swap_edits import HairEdit, SwapEdit
 
 THUMBNAIL_SIZE = 96
 
@@ -46,6 +48,7 @@ class Reference:
     labels: np.ndarray  # uint8 [512, 512]
     vectors: np.ndarray  # float32 [R, V]
     looks: np.ndarray  # float32 [R, 4]: its photo's RegionLooks (what a texture edit aims at)
+    landmarks: np.ndarray | None = None  # float [68, 2] at label-map scale: where its face sits
 
     @property
     def region_looks(self) -> RegionLooks:
@@ -85,9 +88,12 @@ def encode_face(model: E4SModel, source: FaceSource) -> np.ndarray:
 def make_reference(model: E4SModel, source: FaceSource) -> Reference:
     thumbnail = cv2.resize(source.aligned.image, (THUMBNAIL_SIZE,) * 2, interpolation=cv2.INTER_AREA)
     looks = region_looks(source.aligned.image, source.parsed).to_array()
-    return Reference(
-        source.file_hash, source.name, thumbnail, source.parsed, encode_face(model, source), looks
-    )
+    landmarks = None
+    if source.aligned.landmarks is not None:
+        scale = LABEL_MAP_SIZE / source.aligned.image.shape[0]
+        landmarks = np.asarray(source.aligned.landmarks, np.float64) * scale
+    vectors = encode_face(model, source)
+    return Reference(source.file_hash, source.name, thumbnail, source.parsed, vectors, looks, landmarks)
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,7 @@ class FaceState:
     vectors: np.ndarray  # float32 [R, V]: the edited vectors
     photo_vectors: np.ndarray  # float32 [R, V]: what stands for the photo (encoded, then fitted)
     targets: RegionLooks  # what the texture edits aim at, region by region
+    replaced: np.ndarray | None = None  # bool [512, 512]: where a face swap shows the generated face
 
     @property
     def texture_regions(self) -> tuple[int, ...]:
@@ -171,6 +178,9 @@ class Document:
         self.history.push(edit)
         return edit
 
+    def _looks_of(self, reference: str) -> RegionLooks:
+        return self.references[reference].region_looks
+
     # -- rendering (call from the render worker) ---------------------------------------------
     def snapshot(self, pending: PendingTexture | None = None) -> FaceState:
         """The current edit (with a texture mix being previewed) as copies a render may keep.
@@ -182,17 +192,21 @@ class Document:
         photo_vectors = self.base_vectors.copy()
         own = self.compositor.looks
         targets = own
+        replaced = None
         for edit in self.history.edits[: self.history.position]:
             if isinstance(edit, FitEdit):
                 photo_vectors[list(edit.regions)] = edit.new
                 targets = targets.mixed(own, edit.regions, 1.0)
             elif isinstance(edit, TextureEdit):
-                targets = targets.mixed(
-                    self.references[edit.reference].region_looks, edit.regions, edit.alpha
-                )
+                targets = targets.mixed(self._looks_of(edit.reference), edit.regions, edit.alpha)
+            elif isinstance(edit, SwapEdit):  # a swap of amount λ takes 1 - λ of the source's looks
+                targets = targets.mixed(self._looks_of(edit.reference), edit.regions, 1 - edit.amount)
+                replaced = edit.replaced.copy() if replaced is None else replaced | edit.replaced
+            elif isinstance(edit, HairEdit):
+                targets = targets.mixed(self._looks_of(edit.reference), edit.regions, 1.0)
         vectors = self.vectors.copy()
         if pending is not None:
             vectors = self.mixed_vectors(pending.reference, pending.regions, pending.alpha)
             reference = self.references[pending.reference].region_looks
             targets = targets.mixed(reference, pending.regions, pending.alpha)
-        return FaceState(self.canvas.labels.copy(), vectors, photo_vectors, targets)
+        return FaceState(self.canvas.labels.copy(), vectors, photo_vectors, targets, replaced)

@@ -141,15 +141,15 @@ class ShapeEdit(Edit):
     @classmethod
     def from_record(cls, document: Document, record: EditRecord) -> ShapeEdit:
         fields, arrays = record.fields, record.arrays
-        label = _text(fields, "label")
-        top, left = _integer(fields, "top", 0), _integer(fields, "left", 0)
-        changed = _array(arrays, "changed", np.bool_, ndim=2)
+        label = field_text(fields, "label")
+        top, left = field_integer(fields, "top", 0), field_integer(fields, "left", 0)
+        changed = field_array(arrays, "changed", np.bool_, ndim=2)
         rows, cols = document.canvas.labels.shape
         if top + changed.shape[0] > rows or left + changed.shape[1] > cols:
             raise ValueError(f"its box {changed.shape} at ({top}, {left}) leaves the {rows}x{cols} map")
         count = int(changed.sum())
-        old = _array(arrays, "old", np.uint8, shape=(count,))
-        new = _array(arrays, "new", np.uint8, shape=(count,))
+        old = field_array(arrays, "old", np.uint8, shape=(count,))
+        new = field_array(arrays, "new", np.uint8, shape=(count,))
         if count == 0 or max(old.max(), new.max()) >= NUM_REGIONS:
             raise ValueError(f"it changes no pixel or holds labels outside 0..{NUM_REGIONS - 1}")
         return cls(document.canvas, LabelDelta(top, left, changed, old, new), label)
@@ -187,8 +187,8 @@ class VectorRowsEdit(Edit):
         if not regions or len(set(regions)) != len(regions):
             raise ValueError(f"regions must be distinct and not empty, got {regions}")
         shape = (len(regions), document.vectors.shape[1])
-        old = _array(record.arrays, "old", np.float32, shape=shape)
-        new = _array(record.arrays, "new", np.float32, shape=shape)
+        old = field_array(record.arrays, "old", np.float32, shape=shape)
+        new = field_array(record.arrays, "new", np.float32, shape=shape)
         if not (np.isfinite(old).all() and np.isfinite(new).all()):
             raise ValueError("its vector rows hold NaN or infinite values")
         return tuple(regions), old, new
@@ -211,10 +211,10 @@ class TextureEdit(VectorRowsEdit):
     @classmethod
     def from_record(cls, document: Document, record: EditRecord) -> TextureEdit:
         regions, old, new = cls.rows_from_record(document, record)
-        reference = _text(record.fields, "reference")
+        reference = field_text(record.fields, "reference")
         if reference not in document.references:
             raise ValueError(f"its reference {reference!r} is not among the project's references")
-        alpha = _number(record.fields, "alpha")
+        alpha = field_number(record.fields, "alpha")
         if not 0 <= alpha <= 1:
             raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
         return cls(document, reference, regions, alpha, old, new)
@@ -239,33 +239,35 @@ class FitEdit(VectorRowsEdit):
     def from_record(cls, document: Document, record: EditRecord) -> FitEdit:
         regions, old, new = cls.rows_from_record(document, record)
         fields = record.fields
-        before, after = _number(fields, "psnr_before"), _number(fields, "psnr_after")
-        return cls(document, regions, old, new, before, after, _integer(fields, "steps", 0))
+        before, after = field_number(fields, "psnr_before"), field_number(fields, "psnr_after")
+        return cls(document, regions, old, new, before, after, field_integer(fields, "steps", 0))
 
 
-# -- reading record fields -------------------------------------------------------------------------
-def _text(fields: dict, name: str) -> str:
+# -- reading record fields (every kind's from_record uses these) ---------------------------------------
+def field_text(fields: dict, name: str) -> str:
     value = fields[name]
     if not isinstance(value, str):
         raise ValueError(f"{name} must be text, got {value!r}")
     return value
 
 
-def _integer(fields: dict, name: str, minimum: int) -> int:
+def field_integer(fields: dict, name: str, minimum: int) -> int:
     value = fields[name]
     if type(value) is not int or value < minimum:
         raise ValueError(f"{name} must be a whole number from {minimum}, got {value!r}")
     return value
 
 
-def _number(fields: dict, name: str) -> float:
+def field_number(fields: dict, name: str) -> float:
     value = fields[name]
     if type(value) not in (int, float) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     return float(value)
 
 
-def _array(arrays: dict, name: str, dtype, ndim: int | None = None, shape: tuple | None = None) -> np.ndarray:
+def field_array(
+    arrays: dict, name: str, dtype, ndim: int | None = None, shape: tuple | None = None
+) -> np.ndarray:
     array = arrays[name]
     if not isinstance(array, np.ndarray) or array.dtype != dtype:
         raise ValueError(

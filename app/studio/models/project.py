@@ -57,8 +57,9 @@ def save_project(document: Document, path: str | Path) -> Path:
         steps.append({"kind": record.kind, "fields": record.fields, "arrays": sorted(record.arrays)})
         arrays |= {_step_member(index, name): array for name, array in record.arrays.items()}
     for reference in document.references.values():
-        for part in ("thumbnail", "labels", "vectors", "looks"):
-            arrays[f"references/{reference.hash}/{part}.npy"] = getattr(reference, part)
+        for part in ("thumbnail", "labels", "vectors", "looks", "landmarks"):
+            if getattr(reference, part) is not None:
+                arrays[f"references/{reference.hash}/{part}.npy"] = getattr(reference, part)
     manifest = {
         "format": PROJECT_FORMAT,
         "version": PROJECT_VERSION,
@@ -153,7 +154,11 @@ def _build(archive: zipfile.ZipFile, manifest: dict) -> Document:
         else:  # written before references kept their looks: colours from the thumbnail, no detail
             thumbnail_looks = region_looks(thumbnail, labels)
             looks = RegionLooks(thumbnail_looks.mean, np.full(NUM_REGIONS, np.nan, np.float32)).to_array()
-        document.add_reference(Reference(entry["hash"], entry["name"], thumbnail, labels, vectors, looks))
+        landmarks = None  # where its face sits (not kept before face swaps needed it)
+        if f"{folder}/landmarks.npy" in archive.namelist():
+            landmarks = _array(archive, f"{folder}/landmarks.npy", np.float64, (68, 2))
+        reference = Reference(entry["hash"], entry["name"], thumbnail, labels, vectors, looks, landmarks)
+        document.add_reference(reference)
     steps = manifest["history"]
     if not isinstance(steps, list):
         raise ValueError("its history is not a list of steps")

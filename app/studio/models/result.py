@@ -53,7 +53,7 @@ class ResultRenderer:
         edited = render_face(model, state.labels, state.vectors, size, self._edited_layouts)
         original = self._original_render(model, document, state, size)
         composite = document.compositor.composite(
-            original, edited, state.labels, state.texture_regions, state.targets
+            original, edited, state.labels, state.texture_regions, state.targets, state.replaced
         )
         return Result(edited, composite)
 

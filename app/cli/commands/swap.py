@@ -1,0 +1,158 @@
+"""Face swap and hair transfer: ``e4s-studio swap`` and ``e4s-studio hair`` (the studio's code path).
+
+e4s-studio swap source.jpg target.jpg -o out.jpg [--amount 0.3] [--face-first] [--crop]
+e4s-studio swap sources/ targets/ -o outputs/          # every pair: outputs/<source>_to_<target>.png
+e4s-studio hair person.jpg reference.jpg -o out.jpg [--shape]
+"""
+
+import argparse
+from pathlib import Path
+
+from e4s_core.errors import E4SError, InputError
+from e4s_core.regions import region_id
+
+from ..options import (
+    add_face_option,
+    add_model_options,
+    add_parser_option,
+    face_index,
+    face_parser,
+    load_model,
+)
+from ..registry import command
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def _swap_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "source", type=Path, help="the face to put on the target (a photo, or a folder of them)"
+    )
+    parser.add_argument("target", type=Path, help="the photo that receives it (a photo, or a folder of them)")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, help="the result (a folder for several pairs)"
+    )
+    parser.add_argument(
+        "--amount", type=float, default=0.0, help="λ: 0 the full swap (default), 1 the target"
+    )
+    parser.add_argument("--face-first", action="store_true", help="the target's hair over the face (bangs)")
+    parser.add_argument(
+        "--keep", default="background,hair,eye_glass,ear_rings", help="regions whose texture the target keeps"
+    )
+    parser.add_argument(
+        "--crop", action="store_true", help="write the aligned 1024 crop, not the whole photo"
+    )
+    add_face_option(parser)
+    add_parser_option(parser)
+    add_model_options(parser)
+
+
+@command("swap", "swap a face onto a photo (or every source onto every target)", _swap_arguments)
+def swap(args: argparse.Namespace) -> int:
+    from app.studio.models.swapping import plan_swap, swap_preview
+
+    if not 0 <= args.amount <= 1:
+        raise InputError(
+            f"--amount must be between 0 and 1 (0 swaps fully, 1 keeps the target), got {args.amount}"
+        )
+    keep = _regions(args.keep, "--keep")
+    sources, targets = _photos(args.source), _photos(args.target)
+
+    def one(document, reference):
+        plan = plan_swap(document, reference.hash, args.amount, not args.face_first, keep)
+        return swap_preview(document, plan)
+
+    return _run_pairs(args, sources, targets, one, "to")
+
+
+def _hair_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("person", type=Path, help="the photo whose hair changes (or a folder)")
+    parser.add_argument("reference", type=Path, help="the face whose hair to take (or a folder)")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, help="the result (a folder for several pairs)"
+    )
+    parser.add_argument(
+        "--shape", action="store_true", help="take the hair's outline too, not only its texture"
+    )
+    parser.add_argument(
+        "--crop", action="store_true", help="write the aligned 1024 crop, not the whole photo"
+    )
+    add_face_option(parser)
+    add_parser_option(parser)
+    add_model_options(parser)
+
+
+@command("hair", "give a person another face's hair (texture, or texture and shape)", _hair_arguments)
+def hair(args: argparse.Namespace) -> int:
+    from app.studio.models.swapping import apply_hair
+
+    def one(document, reference):
+        apply_hair(document, reference.hash, args.shape)
+        return document.snapshot()
+
+    return _run_pairs(args, _photos(args.reference), _photos(args.person), one, "hair_on")
+
+
+def _run_pairs(args, sources: list[Path], targets: list[Path], make_state, joiner: str) -> int:
+    """Every (source, target) pair through ``make_state(document, reference) -> FaceState``."""
+    from tqdm import tqdm
+
+    from app.studio.models.document import Document, load_face, make_reference
+    from app.studio.models.result import ResultRenderer, pasted_photo
+    from e4s_core import imageio
+    from e4s_core.photo.io import write_photo
+
+    batch = len(sources) * len(targets) > 1 or args.output.is_dir()
+    if batch:
+        args.output.mkdir(parents=True, exist_ok=True)
+    else:
+        imageio.check_writable_image_path(args.output)
+    parser, model = face_parser(args), load_model(args)
+    renderer, references, failures = ResultRenderer(), {}, []
+    pairs = [
+        (s, t) for t in targets for s in sources if not (batch and s == t)
+    ]  # a face onto itself: only if asked
+    for source, target in tqdm(pairs, desc="pairs", unit="pair", disable=not batch):
+        out = args.output / f"{source.stem}_{joiner}_{target.stem}.png" if batch else args.output
+        try:
+            if source not in references:
+                references[source] = make_reference(model, load_face(source, face_index(args), parser))
+            document = Document.open(model, target, face_index(args), parser)
+            reference = document.add_reference(references[source])
+            result = renderer.render(model, document, make_state(document, reference))
+            photo = document.source.photo
+            if args.crop:
+                write_photo(result.face("photo"), out)
+            else:
+                pasted = pasted_photo(document.source, result, "photo")
+                write_photo(pasted, out, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)
+        except E4SError as error:
+            if not batch:
+                raise
+            failures.append(f"{source.name} {joiner} {target.name}: {error}")
+            continue
+        if not batch:
+            print(f"wrote {out}")
+    if batch:
+        print(f"{len(pairs) - len(failures)} of {len(pairs)} written to {args.output}")
+        for failure in failures:
+            print(f"  failed: {failure}")
+    return 1 if failures else 0
+
+
+def _photos(path: Path) -> list[Path]:
+    if path.is_dir():
+        photos = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not photos:
+            raise InputError(f"{path} holds no photos ({', '.join(IMAGE_SUFFIXES)}).")
+        return photos
+    if not path.exists():
+        raise InputError(f"{path.name} not found in {path.parent}; check the path.")
+    return [path]
+
+
+def _regions(text: str, option: str) -> tuple[int, ...]:
+    try:
+        return tuple(sorted({region_id(name) for name in text.split(",") if name.strip()}))
+    except ValueError as error:
+        raise InputError(f"{option}: {error}") from error
