@@ -4,6 +4,7 @@ import threading
 
 import cv2
 import numpy as np
+import pytest
 from photos import astronaut
 from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, QTimer
@@ -254,3 +255,29 @@ def test_an_exported_photo_carries_a_hair_texture_edit(opened, qtbot, tmp_path):
     assert moved[in_photo].mean() > 0.8  # the hair of the full photo took the edit
     far = cv2.dilate(in_photo.astype(np.uint8), np.ones((61, 61), np.uint8)) == 0
     assert not moved[far].any()  # and nothing far from it changed
+
+
+def test_the_swap_panel_previews_commits_one_step_and_hair_follows(opened, qtbot):
+    window, _, reference = opened
+    window.add_references([reference])
+    qtbot.waitUntil(lambda: len(window.document.references) == 1, timeout=30000)
+    ref_hash = next(iter(window.document.references))
+    window.gallery.select_reference(ref_hash)
+    panel = window.swapper.panel
+    assert panel.swap_button.isEnabled() and "hopper" in panel.source_label.text()
+    photo = window.document.source.aligned.image
+    panel.amount_slider.setValue(30)  # a preview: no history step
+    wait_idle(qtbot, window)
+    assert window.document.history.position == 0 and np.any(window.result.face("photo") != photo)
+    panel.swap_button.click()
+    wait_idle(qtbot, window)
+    assert window.document.history.position == 1 and window.document.history.edits[-1].kind == "swap"
+    assert window.document.history.edits[-1].amount == pytest.approx(0.3)
+    swapped = window.result.face("photo").copy()
+    panel.hair_shape_button.click()
+    wait_idle(qtbot, window)
+    assert window.document.history.edits[-1].kind == "hair" and window.document.history.position == 2
+    window.undo()
+    window.undo()
+    wait_idle(qtbot, window)
+    assert np.array_equal(window.result.face("photo"), photo) and not np.array_equal(swapped, photo)

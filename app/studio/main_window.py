@@ -35,6 +35,7 @@ from .models.project import save_project
 from .models.result import DEFAULT_VIEW, RESULT_VIEWS, Result, ResultRenderer
 from .models.tools import TOOLS
 from .settings import AUTOSAVE_PATH, PARSER, RESULT_VIEW, WINDOW_GEOMETRY, folder_key, user_settings
+from .swap_action import SwapAction
 from .widgets.canvas_view import MaskCanvasView
 from .widgets.gallery import ReferenceGallery
 from .widgets.history_strip import HistoryStrip
@@ -110,7 +111,13 @@ class MainWindow(QMainWindow):
         outer = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(self.tools)
         outer.addWidget(middle)
-        outer.addWidget(self.gallery)
+        self.swapper = SwapAction(self)  # the Swap panel under the gallery, whose reference it uses
+        right = QWidget()
+        right_column = QVBoxLayout(right)
+        right_column.setContentsMargins(0, 0, 0, 0)
+        right_column.addWidget(self.gallery, 1)
+        right_column.addWidget(self.swapper.panel)
+        outer.addWidget(right)
         outer.setStretchFactor(1, 1)
         self.setCentralWidget(outer)
         self.model_label, self.busy_bar = QLabel(), QProgressBar()
@@ -200,6 +207,7 @@ class MainWindow(QMainWindow):
         self.canvas_view.edited.connect(self._on_mask_edited)
         self.gallery.files_requested.connect(self.add_references)
         self.gallery.reference_selected.connect(self._update_texture_controls)
+        self.gallery.reference_selected.connect(self.swapper.update_source)
         self.regions.checked_changed.connect(self._update_texture_controls)
         self.history_strip.step_clicked.connect(self._go_to_step)
 
@@ -272,6 +280,7 @@ class MainWindow(QMainWindow):
                 self.gallery.set_reference(reference.name, reference)
         self._on_history()
         self._update_texture_controls()
+        self.swapper.update_source()
         self.fitter.update_enabled()
         self.renders.full_now()
         self.statusBar().showMessage(f"Opened {document.source.name}", 5000)
@@ -308,6 +317,7 @@ class MainWindow(QMainWindow):
                 if self.document is not None:
                     self.document.add_reference(reference)
                 self.gallery.set_reference(path, reference)
+                self.swapper.update_source()
         elif outcome.error:
             self.show_error(outcome.error)
         elif key == "open":
@@ -317,6 +327,7 @@ class MainWindow(QMainWindow):
     def _on_history(self) -> None:
         if not self.document:
             return
+        self.swapper.plan = None  # a previewed swap was planned on the state before this step
         self._dirty = True
         history = self.document.history
         self.undo_action.setEnabled(history.can_undo)
@@ -377,7 +388,7 @@ class MainWindow(QMainWindow):
         if not (self.document and self.model):
             return None
         document, model, renderer = self.document, self.model, self._renderer
-        state = document.snapshot(self._pending)
+        state = self.swapper.pending_state() or document.snapshot(self._pending)
         size = min(PREVIEW_SIZE, model.resolution) if preview else None
         return lambda: renderer.render(model, document, state, size)
 
