@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .errors import InputError
 
+WRITE_ADVICE = "Check free disk space and that the folder is writable, or choose another folder."
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -25,13 +27,102 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"Cannot write {path.name}: folder {folder} does not exist.")
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=folder)
+    if path.is_dir():
+        raise InputError(f"Cannot write {path}: it is a folder; give a file name inside it.")
+    try:
+        handle, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=path.suffix, dir=folder)
+    except OSError as error:
+        raise InputError(f"Cannot write {path.name}: {error.strerror or error}. {WRITE_ADVICE}") from error
     os.close(handle)
     try:
         write(temp)
         os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, path)
+    except OSError as error:  # a full disk, a read-only folder, a name the file system refuses
+        Path(temp).unlink(missing_ok=True)
+        raise InputError(f"Could not write {path.name}: {error.strerror or error}. {WRITE_ADVICE}") from error
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return path
+
+
+# The temporaries a command writes before renaming them into place: short names, so an output
+# name up to the file system's limit still fits.
+_TEMP_PREFIX = ".e4s-"
+MAX_NAME_BYTES = 255  # of one path component, on the file systems people use
+
+
+def check_output_path(
+    path: str | os.PathLike, suffixes: tuple[str, ...] = (), what: str = "the output"
+) -> Path:
+    """Fail early, before any work, if ``path`` cannot take ``what``; returns it as a Path.
+
+    ``suffixes``: the types the writer supports (empty: any). Checks the type, that the path is
+    not a folder, that its folder exists and is writable, and the name's length.
+    """
+    path = Path(path)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise InputError(f"Cannot write {path.name}: {what} must be one of {', '.join(suffixes)}.")
+    if path.is_dir():
+        raise InputError(f"Cannot write {path}: it is a folder; give a file name inside it.")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"Cannot write {path.name}: folder {folder} does not exist. Create it first.")
+    if len(path.name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        raise InputError(f"Cannot write {path.name[:40]}…: the name is longer than {MAX_NAME_BYTES} bytes.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"Cannot write {path.name}: folder {folder} is not writable. Choose another folder.")
+    return path
+
+
+class OutputFiles:
+    """A command's outputs, all or none: checked before any work, written to temporaries, renamed
+    into place together when every one was written; on any failure the existing files stay as
+    they were and no temporary is left.
+
+        with OutputFiles((crop, IMAGE_SUFFIXES, "the crop"), (sidecar, (".json",), "the alignment")) as out:
+            write_photo(rgb, out.temp(crop))
+            write_sidecar(..., out.temp(sidecar))
+    """
+
+    def __init__(self, *outputs: tuple[str | os.PathLike, tuple[str, ...], str]):
+        self.finals = [check_output_path(path, suffixes, what) for path, suffixes, what in outputs]
+        if len({p.resolve() for p in self.finals}) != len(self.finals):
+            raise InputError("Two outputs of the command are the same file; give each its own name.")
+        self._temps: dict[Path, Path] = {}
+
+    def temp(self, final: str | os.PathLike) -> Path:
+        """Where to write ``final`` for now (same folder and type, a short hidden name)."""
+        final = Path(final)
+        if final not in self.finals:
+            raise ValueError(f"{final} is not one of this command's outputs")
+        if final not in self._temps:
+            handle, name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=final.suffix, dir=final.parent or ".")
+            os.close(handle)
+            self._temps[final] = Path(name)
+        return self._temps[final]
+
+    def __enter__(self) -> "OutputFiles":
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is not None:
+            self._discard()
+            return
+        missing = [final.name for final in self.finals if final not in self._temps]
+        if missing:
+            self._discard()
+            raise RuntimeError(f"outputs never written: {', '.join(missing)}")
+        try:
+            for final in self.finals:
+                os.chmod(self._temps[final], 0o666 & ~_umask())
+                os.replace(self._temps.pop(final), final)
+        except OSError as failure:
+            self._discard()
+            raise InputError(f"Could not write {final.name}: {failure.strerror or failure}.") from failure
+
+    def _discard(self) -> None:
+        for temp in self._temps.values():
+            temp.unlink(missing_ok=True)
+        self._temps.clear()

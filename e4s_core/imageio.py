@@ -9,7 +9,7 @@ from PIL import Image, UnidentifiedImageError
 
 from . import regions
 from .errors import InputError
-from .files import atomic_write
+from .files import atomic_write, check_output_path
 
 # How a label image codes its regions: the name a command takes -> what a person calls it.
 LABEL_FORMAT_TITLES = {
@@ -19,19 +19,34 @@ LABEL_FORMAT_TITLES = {
     "color": "Color",
 }
 LABEL_FORMATS = tuple(LABEL_FORMAT_TITLES)
+# Label maps are ids: only lossless files keep them (JPEG moves ids along every border).
+LABEL_SUFFIXES = (".png", ".bmp", ".tif", ".tiff")
+MAX_LABEL_SIDE = 8192  # a label map this big is already 64 MB; larger is a mistake or a bomb
 
 
 def read_labels(path: str | os.PathLike, label_format: str = "e4s") -> np.ndarray:
     """uint8 [H, W] with the 12 E4S region ids, from any of ``LABEL_FORMATS``."""
     if label_format not in LABEL_FORMATS:
         raise InputError(f"label format must be one of {LABEL_FORMATS}, got {label_format!r}")
+    name = Path(path).name
     try:
         with Image.open(path) as image:
+            if image.format == "JPEG":
+                raise InputError(
+                    f"{name} is a JPEG: its lossy compression changes region ids along every border."
+                    " Save label maps as PNG."
+                )
+            if max(image.size) > MAX_LABEL_SIDE:
+                raise InputError(
+                    f"{name} is {image.size[0]}x{image.size[1]}; label maps are at most {MAX_LABEL_SIDE} px."
+                )
             array = np.asarray(image.convert("RGB") if label_format == "color" else image)
     except FileNotFoundError as error:
         raise InputError(f"Label map not found: {path}") from error
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise InputError(f"{Path(path).name} is not a readable label image") from error
+    except IsADirectoryError as error:
+        raise InputError(f"{path} is a folder, not a label image.") from error
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError) as error:
+        raise InputError(f"{name} is not a readable label image") from error
     try:
         if label_format == "color":
             return regions.from_color_mask(array)
@@ -65,23 +80,9 @@ def tensor_to_image(image: torch.Tensor) -> np.ndarray:
     return scaled.to(torch.uint8).permute(1, 2, 0).numpy()
 
 
-def check_writable_image_path(path: str | os.PathLike) -> Path:
-    """Fail early, before any work, if ``path`` cannot take an image."""
-    path = Path(path)
-    if path.suffix.lower() not in Image.registered_extensions():
-        raise InputError(f"Cannot write {path.name}: unknown image type; use .png or .jpg.")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"Cannot write {path.name}: folder {folder} does not exist.")
-    return path
-
-
-def write_image(array: np.ndarray, path: str | os.PathLike) -> Path:
-    """Write an image atomically (temp file + rename): a failure leaves no half-written file."""
-    path = check_writable_image_path(path)
-    image = Image.fromarray(array)
-    if path.suffix.lower() in (".jpg", ".jpeg"):
-        return atomic_write(path, lambda temp: image.save(temp, format="JPEG", quality=95))
-    return atomic_write(
-        path, lambda temp: image.save(temp, format=Image.registered_extensions()[path.suffix.lower()])
-    )
+def write_labels(array: np.ndarray, path: str | os.PathLike) -> Path:
+    """Write a label map or a colour mask, atomically, in a lossless format (``LABEL_SUFFIXES``)."""
+    path = check_output_path(path, LABEL_SUFFIXES, "a label map")
+    image = Image.fromarray(np.ascontiguousarray(array))
+    save_format = Image.registered_extensions()[path.suffix.lower()]
+    return atomic_write(path, lambda temp: image.save(temp, format=save_format))

@@ -6,10 +6,28 @@ from pathlib import Path
 
 from e4s_core.checkpoint import PRECISIONS
 from e4s_core.errors import InputError
-from e4s_core.imageio import LABEL_FORMATS
+from e4s_core.imageio import LABEL_FORMATS, LABEL_SUFFIXES
+from e4s_core.photo.io import IMAGE_SUFFIXES
 from e4s_core.photo.parse import BUILT_IN_PARSER
 
 from .output import elapsed
+
+
+def image_output(path: Path, what: str = "the image") -> tuple[Path, tuple[str, ...], str]:
+    """An image output for ``OutputFiles`` (the types ``write_photo`` writes)."""
+    return path, IMAGE_SUFFIXES, what
+
+
+def labels_output(path: Path, what: str = "the label map") -> tuple[Path, tuple[str, ...], str]:
+    """A label-map output for ``OutputFiles``: lossless types only."""
+    return path, LABEL_SUFFIXES, what
+
+
+def in_range(name: str, value: float, low: float, high: float) -> float:
+    """``value`` if ``low <= value <= high``, else one clear error naming the option and range."""
+    if not (low <= value <= high):  # also refuses NaN
+        raise InputError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return value
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from e4s_core import load_model
 from e4s_core.errors import E4SError
-from e4s_core.imageio import LABEL_FORMAT_TITLES, LABEL_FORMATS, read_labels, write_image
+from e4s_core.imageio import LABEL_FORMAT_TITLES, LABEL_FORMATS, read_labels, write_labels
 from e4s_core.model_files import ModelRegistry
 from e4s_core.photo.io import write_photo
 from e4s_core.photo.parse import BUILT_IN_PARSER, describe_parser, load_parser
@@ -127,9 +127,9 @@ def export_result(window, path: str, what: str = "result") -> bool:
     labels = document.canvas.labels.copy()
     try:
         if what == "labels":
-            write_image(labels, path)
+            write_labels(labels, path)
         elif what == "color":
-            write_image(to_color_mask(labels), path)
+            write_labels(to_color_mask(labels), path)
         elif what == "photo":
             pasted = pasted_photo(document.source, result, view)
             if pasted is None:

@@ -161,7 +161,13 @@ def sidecar_path(crop_path: str | os.PathLike) -> Path:
     return Path(crop_path).with_suffix(".align.json")
 
 
-def save_sidecar(aligned: AlignedFace, crop_path: str | os.PathLike, photo_path: str = "") -> Path:
+def save_sidecar(
+    aligned: AlignedFace,
+    crop_path: str | os.PathLike,
+    photo_path: str = "",
+    to: str | os.PathLike | None = None,
+) -> Path:
+    """Write the alignment beside ``crop_path`` (or to ``to``, e.g. a temporary being written)."""
     payload = {
         "format": "e4s-studio-alignment",
         "version": SIDECAR_VERSION,
@@ -172,14 +178,15 @@ def save_sidecar(aligned: AlignedFace, crop_path: str | os.PathLike, photo_path:
         "landmarks": None if aligned.landmarks is None else aligned.landmarks.tolist(),
     }
     text = json.dumps(payload, indent=1)
-    return atomic_write(sidecar_path(crop_path), lambda temp: Path(temp).write_text(text, encoding="utf-8"))
+    target = Path(to) if to is not None else sidecar_path(crop_path)
+    return atomic_write(target, lambda temp: Path(temp).write_text(text, encoding="utf-8"))
 
 
 def load_sidecar(path: str | os.PathLike) -> tuple[AlignmentTransform, dict]:
     path = Path(path)
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
-        if payload.get("format") != "e4s-studio-alignment":
+        if not isinstance(payload, dict) or payload.get("format") != "e4s-studio-alignment":
             raise ValueError("not an E4S Studio alignment file")
         return AlignmentTransform.from_dict(payload), payload
     except FileNotFoundError as error:
@@ -187,5 +194,7 @@ def load_sidecar(path: str | os.PathLike) -> tuple[AlignmentTransform, dict]:
             f"No alignment file {path.name} next to the crop — align the photo with"
             " 'e4s-studio align' first; it writes one."
         ) from error
-    except (ValueError, KeyError, TypeError) as error:
+    except IsADirectoryError as error:
+        raise InputError(f"{path} is a folder, not an alignment file.") from error
+    except (ValueError, KeyError, TypeError, OSError) as error:
         raise InputError(f"{path.name} is not a valid alignment file: {error}") from error

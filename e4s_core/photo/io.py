@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import ImageTooSmallError, InputError, UnreadableImageError
-from ..files import atomic_write
+from ..files import WRITE_ADVICE, atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < MAX_PHOTO_PIX
 
 WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP"}
 WRITE_FORMATS |= {".tif": "TIFF", ".tiff": "TIFF"}  # suffix -> Pillow format name
+IMAGE_SUFFIXES = tuple(WRITE_FORMATS)
 _ALPHA_FORMATS = {"PNG", "WEBP", "TIFF"}  # JPEG and BMP get the composited (white-matted) rgb
 _ICC_FORMATS = {"PNG", "JPEG", "WEBP", "TIFF"}
 _EXIF_FORMATS = {"PNG", "JPEG", "WEBP"}  # a TIFF's EXIF lives in its own IFD; we do not merge it
@@ -43,7 +44,6 @@ _EXIF_FORMATS = {"PNG", "JPEG", "WEBP"}  # a TIFF's EXIF lives in its own IFD; w
 _EXIF_HEADER = b"Exif\x00\x00"
 _ORIENTATION = 0x0112  # EXIF tag 274: 1 (stored upright) .. 8
 _OPEN_ADVICE = "Open a JPEG, PNG, WebP, BMP or TIFF photo, or copy or export this one again."
-_WRITE_ADVICE = "Check free disk space and that the folder is writable, or choose another folder."
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
 
 
@@ -142,7 +142,7 @@ def write_photo(
         return atomic_write(path, lambda temp: image.save(temp, format=fmt, **options))
     except (OSError, ValueError) as error:  # disk full, read-only folder, EXIF too long for JPEG
         reason = getattr(error, "strerror", None) or error
-        raise InputError(f"Could not write {path.name}: {reason}. {_WRITE_ADVICE}") from error
+        raise InputError(f"Could not write {path.name}: {reason}. {WRITE_ADVICE}") from error
 
 
 def downscaled(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:

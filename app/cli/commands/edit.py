@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.studio.models.result import RESULT_VIEWS
 from e4s_core.errors import InputError
+from e4s_core.files import OutputFiles
 from e4s_core.regions import REGIONS, region_id
 
 from ..options import (
@@ -20,6 +21,7 @@ from ..options import (
     add_parser_option,
     face_index,
     face_parser,
+    image_output,
     load_model,
 )
 from ..output import elapsed
@@ -80,7 +82,7 @@ def edit(args: argparse.Namespace) -> int:
         raise InputError("Nothing to do: give --reference REF --regions NAMES, or --labels EDITED_LABELS.")
     if not 0 <= args.alpha <= 1:
         raise InputError(f"--alpha must be between 0 and 1 (1 swaps, 0 keeps the photo), got {args.alpha}")
-    imageio.check_writable_image_path(args.output)
+    outputs = OutputFiles(image_output(args.output, "the edited photo"))
     labels = imageio.read_labels(args.labels, args.labels_format) if args.labels is not None else None
     parser = face_parser(args)
     model = load_model(args)
@@ -98,11 +100,13 @@ def edit(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     result = ResultRenderer().render(model, document, document.snapshot())
     view = RESULT_VIEWS[1] if args.render else RESULT_VIEWS[0]
-    if args.crop:
-        write_photo(result.face(view), args.output)
-    else:
-        photo = document.source.photo
-        pasted = pasted_photo(document.source, result, view)
-        write_photo(pasted, args.output, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)
+    with outputs:
+        target = outputs.temp(args.output)
+        if args.crop:
+            write_photo(result.face(view), target)
+        else:
+            photo = document.source.photo
+            pasted = pasted_photo(document.source, result, view)
+            write_photo(pasted, target, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)
     print(f"edited in {elapsed(start)} ({view} view): wrote {args.output}")
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from e4s_core import paper_constants as paper
 from e4s_core.errors import InputError
+from e4s_core.files import OutputFiles
 
 from ..options import (
     add_face_option,
@@ -17,6 +18,7 @@ from ..options import (
     add_parser_option,
     face_index,
     face_parser,
+    image_output,
     load_model,
 )
 from ..output import ProgressPrinter
@@ -91,15 +93,14 @@ def fit(args: argparse.Namespace) -> int:
     from e4s_core.fitting import finetune_generator, fit_vectors
     from e4s_core.photo.io import write_photo
 
-    imageio.check_writable_image_path(args.output)
+    wanted = [image_output(args.output, "the fitted face")]
+    if args.save_model is not None:
+        wanted.append((args.save_model, (".pt",), "the tuned model"))
+    outputs = OutputFiles(*wanted)  # checked now: a fit takes minutes
     if args.vectors_steps < 0 or args.finetune_steps < 0:
         raise InputError("--vectors-steps and --finetune-steps must be 0 or more")
-    if args.save_model is not None:
-        if args.finetune_steps == 0:
-            raise InputError("--save-model needs --finetune-steps N (there is no tuned model to save)")
-        folder = args.save_model.parent if str(args.save_model.parent) else Path(".")
-        if not folder.is_dir():
-            raise InputError(f"Cannot write {args.save_model.name}: folder {folder} does not exist.")
+    if args.save_model is not None and args.finetune_steps == 0:
+        raise InputError("--save-model needs --finetune-steps N (there is no tuned model to save)")
     rgb, labels = _read_face(args)
     model = load_model(args)
     image = imageio.image_to_tensor(rgb)  # [1, 3, S, S]
@@ -118,9 +119,10 @@ def fit(args: argparse.Namespace) -> int:
         final = tuned.model
     with torch.no_grad():
         rendered = final.render(final.style_codes(vectors), label_map)
-    write_photo(imageio.tensor_to_image(rendered), args.output)
-    print(f"wrote {args.output}")
-    if args.save_model is not None:
-        save_model(final.network, args.save_model, {**final.info.metadata, "name": final.info.name})
-        print(f"wrote {args.save_model}")
+    with outputs:  # the face and the tuned model land together, or neither
+        write_photo(imageio.tensor_to_image(rendered), outputs.temp(args.output))
+        if args.save_model is not None:
+            metadata = {**final.info.metadata, "name": final.info.name}
+            save_model(final.network, outputs.temp(args.save_model), metadata)
+    print(f"wrote {args.output}" + (f" and {args.save_model}" if args.save_model else ""))
     return 0

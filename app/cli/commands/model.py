@@ -4,7 +4,9 @@ import argparse
 import time
 from pathlib import Path
 
-from ..options import add_labels_format, add_model_options, load_model
+from e4s_core.files import OutputFiles, check_output_path
+
+from ..options import add_labels_format, add_model_options, image_output, load_model
 from ..output import elapsed
 from ..registry import command
 
@@ -42,7 +44,7 @@ def reconstruct(args: argparse.Namespace) -> int:
     from e4s_core import imageio
     from e4s_core.photo.io import read_photo, write_photo
 
-    imageio.check_writable_image_path(args.output)
+    outputs = OutputFiles(image_output(args.output, "the reconstruction"))
     model = load_model(args)
     rgb = read_photo(args.image).rgb
     labels = imageio.labels_to_tensor(imageio.read_labels(args.labels, args.labels_format))
@@ -53,7 +55,8 @@ def reconstruct(args: argparse.Namespace) -> int:
         encoded = time.perf_counter()
         result = model.render(codes, labels, size=args.size, reference=args.reference)
     print(f"encode {encoded - start:.2f} s, render {elapsed(encoded)}")
-    write_photo(imageio.tensor_to_image(result), args.output)
+    with outputs:
+        write_photo(imageio.tensor_to_image(result), outputs.temp(args.output))
     print(f"wrote {args.output}")
     return 0
 
@@ -72,6 +75,7 @@ def _convert_arguments(parser: argparse.ArgumentParser) -> None:
 def convert_checkpoint(args: argparse.Namespace) -> int:
     from e4s_core.checkpoint import convert_checkpoint as convert
 
+    check_output_path(args.destination, (".pt", ".pth"), "the converted model")
     written = convert(args.source, args.destination, args.trust_pickle)
     print(f"wrote {written}")
     return 0

@@ -8,10 +8,21 @@ import numpy as np
 
 from e4s_core import imageio
 from e4s_core.errors import InputError
+from e4s_core.files import OutputFiles
 
-from ..options import add_face_option, add_parser_option, face_index, face_parser
+from ..options import (
+    add_face_option,
+    add_parser_option,
+    face_index,
+    face_parser,
+    image_output,
+    in_range,
+    labels_output,
+)
 from ..output import elapsed
 from ..registry import command
+
+CROP_SIZES = (64, 4096)  # below, no face survives; above, memory for nothing the models can use
 
 
 def _align_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,20 +31,28 @@ def _align_arguments(parser: argparse.ArgumentParser) -> None:
         "-o", "--output", type=Path, required=True, help="aligned crop (PNG); a .align.json goes beside it"
     )
     add_face_option(parser)
-    parser.add_argument("--size", type=int, default=1024, help="crop size in pixels (default 1024)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=1024,
+        help=f"crop size in pixels, {CROP_SIZES[0]}..{CROP_SIZES[1]} (default 1024)",
+    )
 
 
 @command("align", "find a face in a photo and cut its FFHQ-aligned crop", _align_arguments)
 def align(args: argparse.Namespace) -> int:
-    from e4s_core.photo.align import save_sidecar
+    from e4s_core.photo.align import save_sidecar, sidecar_path
     from e4s_core.photo.io import write_photo
     from e4s_core.photo.pipeline import open_face
 
-    imageio.check_writable_image_path(args.output)
-    opened = open_face(args.photo, face_index(args), args.size, aligned=False)
+    sidecar = sidecar_path(args.output)
+    outputs = OutputFiles(image_output(args.output, "the crop"), (sidecar, (".json",), "the alignment file"))
+    size = int(in_range("--size", args.size, *CROP_SIZES))
+    opened = open_face(args.photo, face_index(args), size, aligned=False)
     aligned = opened.aligned
-    write_photo(aligned.image, args.output)
-    sidecar = save_sidecar(aligned, args.output, photo_path=str(args.photo))
+    with outputs:  # the crop and its alignment land together, or neither
+        write_photo(aligned.image, outputs.temp(args.output))
+        save_sidecar(aligned, args.output, photo_path=str(args.photo), to=outputs.temp(sidecar))
     print(f"face {aligned.face_index + 1} of {aligned.faces_found}: wrote {args.output} and {sidecar.name}")
     return 0
 
@@ -55,11 +74,12 @@ def parse(args: argparse.Namespace) -> int:
     from e4s_core.photo.pipeline import open_face
     from e4s_core.regions import to_color_mask
 
-    imageio.check_writable_image_path(args.output)
-    chosen = face_parser(args)
     color_path = args.output.with_name(args.output.stem + ".color.png") if args.color is True else args.color
-    if color_path is not None:
-        imageio.check_writable_image_path(color_path)
+    wanted = [labels_output(args.output)] + (
+        [labels_output(color_path, "the colour preview")] if color_path else []
+    )
+    outputs = OutputFiles(*wanted)
+    chosen = face_parser(args)
     opened = open_face(args.image, face_index(args))
     aligned = opened.aligned
     if aligned.landmarks is None and sidecar_path(args.image).exists():
@@ -68,9 +88,10 @@ def parse(args: argparse.Namespace) -> int:
             aligned.landmarks = np.asarray(payload["landmarks"], dtype=np.float64)
     start = time.perf_counter()
     labels = parse_face(aligned, chosen)
-    imageio.write_image(labels, args.output)
-    if color_path is not None:
-        imageio.write_image(to_color_mask(labels), color_path)
+    with outputs:
+        imageio.write_labels(labels, outputs.temp(args.output))
+        if color_path is not None:
+            imageio.write_labels(to_color_mask(labels), outputs.temp(color_path))
     note = "" if opened.was_aligned else " (aligned first)"
     print(
         f"parsed in {elapsed(start)}{note}: wrote {args.output}"
@@ -97,7 +118,7 @@ def paste(args: argparse.Namespace) -> int:
     from e4s_core.photo.parse import parse_face
     from e4s_core.photo.pipeline import paste_result
 
-    imageio.check_writable_image_path(args.output)
+    outputs = OutputFiles(image_output(args.output, "the pasted photo"))
     transform, _ = load_sidecar(args.alignment or sidecar_path(args.result))
     result = read_photo(args.result).rgb
     if result.shape[:2] != (transform.size, transform.size):
@@ -112,6 +133,8 @@ def paste(args: argparse.Namespace) -> int:
         labels = parse_face(aligned_as_is(result, transform.size, args.result.name), face_parser(args))
     start = time.perf_counter()
     pasted = paste_result(photo, result, transform, labels)
-    write_photo(pasted, args.output, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)
+    with outputs:
+        target = outputs.temp(args.output)
+        write_photo(pasted, target, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)
     print(f"pasted in {elapsed(start)}: wrote {args.output} ({photo.width}x{photo.height})")
     return 0

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from app.studio.models.result import RESULT_VIEWS
 from e4s_core.errors import InputError
+from e4s_core.files import OutputFiles
 
-from ..options import add_model_options, load_model
+from ..options import add_model_options, image_output, load_model
 from ..output import elapsed
 from ..registry import command
 
@@ -29,12 +30,12 @@ def render_project(args: argparse.Namespace) -> int:
     """The studio's edits, replayed without Qt and composited as the window does."""
     from app.studio.models.project import load_project, replay
     from app.studio.models.result import DEFAULT_VIEW, ResultRenderer, pasted_photo
-    from e4s_core import imageio
     from e4s_core.photo.io import write_photo
 
-    imageio.check_writable_image_path(args.output)
+    wanted = [image_output(args.output, "the face")]
     if args.photo is not None:
-        imageio.check_writable_image_path(args.photo)
+        wanted.append(image_output(args.photo, "the photo"))
+    outputs = OutputFiles(*wanted)
     document = load_project(args.project)
     model = load_model(args)
     if document.base_vectors.shape[1] != model.config.vector_dim:
@@ -49,9 +50,10 @@ def render_project(args: argparse.Namespace) -> int:
         pasted = pasted_photo(document.source, result, view)
         if pasted is None:
             raise InputError(f"{args.project.name} has no original photo to paste into.")
-    write_photo(result.face(view), args.output)
-    if pasted is not None:
-        photo = document.source.photo
-        write_photo(pasted, args.photo, alpha=photo.alpha, icc_profile=photo.icc_profile)
+    with outputs:
+        write_photo(result.face(view), outputs.temp(args.output))
+        if pasted is not None:
+            photo = document.source.photo
+            write_photo(pasted, outputs.temp(args.photo), alpha=photo.alpha, icc_profile=photo.icc_profile)
     print(f"wrote {args.output}" + (f" and {args.photo}" if args.photo else ""))
     return 0

@@ -17,6 +17,7 @@ from ..options import (
     add_parser_option,
     face_index,
     face_parser,
+    image_output,
     load_model,
 )
 from ..registry import command
@@ -99,14 +100,18 @@ def _run_pairs(args, sources: list[Path], targets: list[Path], make_state, joine
 
     from app.studio.models.document import Document, load_face, make_reference
     from app.studio.models.result import ResultRenderer, pasted_photo
-    from e4s_core import imageio
+    from e4s_core.files import OutputFiles
     from e4s_core.photo.io import write_photo
 
     batch = len(sources) * len(targets) > 1 or args.output.is_dir()
     if batch:
-        args.output.mkdir(parents=True, exist_ok=True)
-    else:
-        imageio.check_writable_image_path(args.output)
+        if args.output.exists() and not args.output.is_dir():
+            raise InputError(f"{args.output} is a file; several pairs need a folder for their outputs.")
+        try:
+            args.output.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"Cannot create the folder {args.output}: {error.strerror or error}.") from error
+    single = None if batch else OutputFiles(image_output(args.output, "the result"))
     parser, model = face_parser(args), load_model(args)
     renderer, references, failures = ResultRenderer(), {}, []
     pairs = [
@@ -121,11 +126,16 @@ def _run_pairs(args, sources: list[Path], targets: list[Path], make_state, joine
             reference = document.add_reference(references[source])
             result = renderer.render(model, document, make_state(document, reference))
             photo = document.source.photo
-            if args.crop:
-                write_photo(result.face("photo"), out)
-            else:
-                pasted = pasted_photo(document.source, result, "photo")
-                write_photo(pasted, out, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)
+            outputs = single or OutputFiles(image_output(out, "the result"))
+            with outputs:
+                if args.crop:
+                    write_photo(result.face("photo"), outputs.temp(out))
+                else:
+                    pasted = pasted_photo(document.source, result, "photo")
+                    target = outputs.temp(out)
+                    write_photo(
+                        pasted, target, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif
+                    )
         except E4SError as error:
             if not batch:
                 raise

@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from e4s_core.errors import InputError
+from e4s_core.files import check_output_path
 
 from ..registry import command
 
@@ -142,6 +143,9 @@ def train_parser(args: argparse.Namespace) -> int:
         if step % 50 == 0 or step == steps:
             print(f"step {step}/{steps} | cross-entropy {loss:.4f} | {seconds:.0f} s", flush=True)
 
+    check_output_path(args.output, (".pt", ".pth"), "the parser file")
+    if args.steps < 1:
+        raise InputError(f"--steps must be 1 or more, got {args.steps}")
     parser = train_corpus_parser(args.steps, progress=progress)
     accuracy = parser_accuracy(parser, list(PARSER_ACCURACY_SEEDS))
     print(f"held-out pixel accuracy {accuracy:.4f}")
@@ -160,6 +164,7 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 def export_model(args: argparse.Namespace) -> int:
     from e4s_core.training.export import export_run
 
+    check_output_path(args.output, (".pt", ".pth"), "the model file")
     path = export_run(args.run_dir, args.output, name=args.name)
     print(f"wrote {path}")
     return 0
