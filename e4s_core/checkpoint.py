@@ -5,6 +5,7 @@ containers only, never arbitrary pickled code. Every failure becomes a
 ``CheckpointError`` that names the file and what is wrong with it.
 """
 
+import hashlib
 import logging
 import os
 import pickle
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 OUR_FORMAT = "e4s-studio"
 OUR_FORMAT_VERSION = 1
 AUTHORS_ENCODER_UNITS = (3, 4, 14, 3)  # not recoverable from key names: equal-width stages
+MAX_WEIGHT = 1e6  # no trained weight comes near this; a flipped exponent bit does
 PRECISIONS = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -47,6 +49,7 @@ def load_model(
     payload = _read(file)
     config, state, latent_avg, file_format, metadata = _interpret(payload, file)
     network = _assemble(config, state, latent_avg, file)
+    _verify_checksum(payload, state, latent_avg, file)
     network.to(device=target, dtype=PRECISIONS[precision])
     if target.type == "cpu":
         tune_cpu_allocator()
@@ -65,6 +68,7 @@ def save_model(network: RGINetwork, path: str | os.PathLike, metadata: dict | No
         "latent_avg": network.latent_avg.detach().float().cpu().contiguous(),
         "metadata": dict(metadata or {}),
     }
+    payload["checksum"] = _checksum(payload["state_dict"], payload["latent_avg"])
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, lambda temp: torch.save(payload, temp))
 
@@ -239,6 +243,38 @@ def infer_authors_config(state: dict, file: Path) -> RGIConfig:
         raise CheckpointError(f"{file.name} has an RGI layout this version cannot read: {error}") from error
 
 
+def _check_values(value, key: str, file: Path) -> None:
+    """Weights that are NaN, infinite or absurdly large are a damaged file, not a model."""
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point() or value.numel() == 0:
+        return
+    largest = value.detach().abs().max()
+    if not torch.isfinite(largest) or largest > MAX_WEIGHT:
+        what = "NaN or infinite values" if not torch.isfinite(largest) else f"a value of {largest.item():.3g}"
+        raise CheckpointError(
+            f"{file.name} is damaged: tensor {key} holds {what}. Copy or download the file again."
+        )
+
+
+def _verify_checksum(payload: dict, state: dict, latent_avg, file: Path) -> None:
+    """Damage that leaves shapes and values plausible still changes the bytes; our files carry a sum."""
+    checksum = payload.get("checksum")  # authors' files, and ours written before checksums, have none
+    if checksum is not None and checksum != _checksum(state, latent_avg):
+        raise CheckpointError(
+            f"{file.name} is damaged: its tensors do not match the checksum written with them."
+            " Copy or export the file again."
+        )
+
+
+def _checksum(state: dict, latent_avg: torch.Tensor) -> str:
+    """sha256 over every tensor's bytes in key order: what our format stores to notice damage."""
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        digest.update(key.encode())
+        digest.update(state[key].detach().cpu().contiguous().numpy().tobytes())
+    digest.update(latent_avg.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def _assemble(config: RGIConfig, state: dict, latent_avg, file: Path) -> RGINetwork:
     with torch.device("meta"):
         network = RGINetwork(config)
@@ -261,6 +297,8 @@ def _assemble(config: RGIConfig, state: dict, latent_avg, file: Path) -> RGINetw
             raise CheckpointError(
                 f"{file.name}: tensor {key} has shape {got}, expected {tuple(expected[key].shape)}."
             )
+    for key, value in [*state.items(), ("latent_avg", latent_avg)]:
+        _check_values(value, key, file)
     rows, dim = config.num_w_layers, config.style_dim
     if not isinstance(latent_avg, torch.Tensor) or tuple(latent_avg.shape) not in ((rows, dim), (dim,)):
         got = tuple(latent_avg.shape) if isinstance(latent_avg, torch.Tensor) else type(latent_avg).__name__

@@ -63,6 +63,8 @@ class RegionLooks:
 
     def mixed(self, other: RegionLooks, regions, amount: float) -> RegionLooks:
         """These looks with ``regions`` moved ``amount`` of the way to ``other``'s (where it has them)."""
+        if not 0 <= amount <= 1:
+            raise InputError(f"a mix of looks must be between 0 and 1, got {amount}")
         mean, detail = self.mean.copy(), self.detail.copy()
         for r in regions:
             if np.isfinite(other.detail[r]) and np.isfinite(self.detail[r]):
@@ -153,6 +155,19 @@ class Compositor:
         photo gives way to the generated face whatever changed (a face swap), like a shape edit.
         """
         side = self.side
+        for name, render in (("original", original_render), ("edited", edited_render)):
+            render = np.asarray(render)
+            if (
+                render.dtype != np.uint8
+                or render.ndim != 3
+                or render.shape[2] != 3
+                or render.shape[0] != render.shape[1]
+            ):
+                raise InputError(
+                    f"the {name} render must be uint8 [M, M, 3], got {render.dtype} {render.shape}"
+                )
+        if original_render.shape != edited_render.shape:
+            raise InputError(f"the renders differ in size: {original_render.shape} and {edited_render.shape}")
         labels = _labels_at(edited_labels, side)
         reshaped = labels != self.labels  # [S, S]
         if replaced is not None:

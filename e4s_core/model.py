@@ -11,7 +11,7 @@ from typing import Literal
 
 import torch
 
-from .errors import InputError
+from .errors import CheckpointError, InputError
 from .network import RGIConfig, RGINetwork
 from .network.regional import RegionLayout
 
@@ -100,6 +100,11 @@ class E4SModel:
         stop = self._stage_size(size)
         noise_maps = self._noise(noise, codes.shape[0], generator)
         image = self.network.render(codes.to(self.device, self.dtype), layout, noise_maps, stop, reference)
+        if not torch.isfinite(image).all():  # a black image would hide it
+            raise CheckpointError(
+                f"{self.info.name} rendered NaN or infinite pixels: its weights are damaged, or the"
+                " codes it was given are out of range."
+            )
         return image.float()
 
     def layout(self, labels: torch.Tensor, batch: int | None = None) -> RegionLayout:
@@ -136,6 +141,8 @@ class E4SModel:
             raise InputError(f"image must be square (align the face first), got {tuple(image.shape[-2:])}")
         if not image.is_floating_point():
             raise InputError("image must be float in [-1, 1]; convert uint8 with x / 127.5 - 1")
+        if not torch.isfinite(image).all():
+            raise InputError("image holds NaN or infinite values")
         return image.to(self.device, self.dtype)
 
     def _stage_size(self, size: int | None) -> int:

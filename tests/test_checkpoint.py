@@ -9,7 +9,7 @@ import pytest
 import torch
 from conftest import random_network, tiny_config
 
-from e4s_core import CheckpointError, E4SModel, ModelInfo, load_model, paths, save_model
+from e4s_core import CheckpointError, E4SModel, InputError, ModelInfo, load_model, paths, save_model
 from e4s_core import checkpoint as checkpoint_module
 from e4s_core.checkpoint import convert_checkpoint
 from e4s_core.imageio import labels_to_tensor
@@ -86,7 +86,7 @@ def test_failed_save_leaves_neither_destination_nor_temp_file(tmp_path, monkeypa
         raise OSError("disk full")
 
     monkeypatch.setattr(checkpoint_module.torch, "save", failing_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match="disk full"):
         save_model(random_network(tiny_config()), tmp_path / "tiny.pt")
     assert list(tmp_path.iterdir()) == []
 

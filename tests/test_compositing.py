@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from e4s_core.compositing import EDIT_SPREAD, SHAPE_REACH, Compositor, RegionLooks, region_looks
+from e4s_core.errors import InputError
 from e4s_core.photo.paste import paste_change
 from e4s_core.regions import region_id
 from e4s_core.synthetic import make_face
@@ -148,3 +149,25 @@ def test_paste_change_adds_the_crops_change_and_leaves_every_other_pixel(face):
     outside[inside] = ~cv2.dilate(result.changed.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     assert np.array_equal(pasted[outside], big[outside])
     assert np.array_equal(paste_change(big, photo, photo, to_photo, np.zeros_like(result.changed)), big)
+
+
+@pytest.mark.parametrize("amount", [-0.1, 1.5, float("nan")])
+def test_a_mix_outside_0_to_1_is_refused(face, amount):
+    photo, labels, _ = face
+    mine = region_looks(photo, labels)
+    with pytest.raises(InputError, match="between 0 and 1"):
+        mine.mixed(mine, [HAIR], amount)
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda r: r.astype(np.float32), "uint8"),
+        (lambda r: r[:, :-2], "uint8 \\[M, M, 3\\]"),
+        (lambda r: cv2.resize(r, (64, 64)), "differ in size"),
+    ],
+)
+def test_renders_that_are_not_square_uint8_pairs_are_refused(face, change, said):
+    photo, labels, render = face
+    with pytest.raises(InputError, match=said):
+        Compositor(photo, labels).composite(render, change(render), labels, [HAIR])

@@ -64,10 +64,23 @@ class AlignmentTransform:
 
     @classmethod
     def from_dict(cls, values: dict) -> "AlignmentTransform":
+        """The transform ``to_dict`` wrote; a ValueError says what a damaged record lacks."""
+        if not isinstance(values, dict) or not {"crop_to_photo", "size", "photo_size"} <= values.keys():
+            raise ValueError("the alignment record needs crop_to_photo, size and photo_size")
         matrix = np.asarray(values["crop_to_photo"], dtype=np.float64)
         if matrix.shape != (2, 3) or not np.isfinite(matrix).all():
             raise ValueError("crop_to_photo must be a finite 2x3 matrix")
-        return cls(matrix, int(values["size"]), tuple(int(v) for v in values["photo_size"]))
+        size, photo_size = values["size"], values["photo_size"]
+        whole = (int, np.integer)
+        if not isinstance(size, whole) or not (
+            isinstance(photo_size, list | tuple)
+            and len(photo_size) == 2
+            and all(isinstance(v, whole) for v in photo_size)
+        ):
+            raise ValueError(
+                f"size must be a whole number and photo_size two, got {size!r} and {photo_size!r}"
+            )
+        return cls(matrix, int(size), (int(photo_size[0]), int(photo_size[1])))
 
 
 @dataclass

@@ -18,6 +18,7 @@ import torch
 
 from e4s_core import E4SModel
 from e4s_core.compositing import Compositor, RegionLooks, region_looks
+from e4s_core.errors import InputError
 from e4s_core.imageio import image_to_tensor, labels_to_tensor
 from e4s_core.photo.align import AlignedFace
 from e4s_core.photo.io import Photo
@@ -151,6 +152,8 @@ class Document:
 
     def mixed_vectors(self, reference: str, regions: Iterable[int], alpha: float) -> np.ndarray:
         """The vectors a texture edit would give, without committing it (live preview)."""
+        if not 0 <= alpha <= 1:  # also refuses NaN
+            raise InputError(f"a texture mix must be between 0 and 1, got {alpha}")
         regions = list(regions)
         mixed = self.vectors.copy()
         target = self.references[reference].vectors[regions]

@@ -17,6 +17,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable
+from math import prod
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,9 @@ from e4s_core.compositing import RegionLooks, region_looks
 from e4s_core.errors import InputError
 from e4s_core.files import atomic_write
 from e4s_core.photo.align import AlignedFace, AlignmentTransform
-from e4s_core.photo.io import Photo
-from e4s_core.regions import NUM_REGIONS
+from e4s_core.photo.io import MAX_PHOTO_PIXELS, Photo
+from e4s_core.regions import LABEL_MAP_SIZE, NUM_REGIONS
+from e4s_core.untrusted import check_archive, read_npy, read_text
 
 from .document import Document, FaceSource, Reference
 from .edits import EditRecord, EditRecordError, edit_from_record
@@ -35,6 +37,11 @@ from .result import RESULT_VIEWS
 PROJECT_FORMAT = "e4s-studio-project"
 PROJECT_VERSION = 2
 _ARRAY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# What a project may hold: limits from its legitimate content, checked before reading anything.
+MAP = (LABEL_MAP_SIZE, LABEL_MAP_SIZE)
+MAX_CROP_SIDE = 4096
+MAX_VECTOR_WIDTH = 8192
+MAX_STEP_ARRAY_BYTES = LABEL_MAP_SIZE * LABEL_MAP_SIZE * 8
 _HASH = re.compile(r"[0-9a-f]{1,64}")  # references are stored under their content hash
 
 
@@ -90,7 +97,8 @@ def load_project(path: str | Path) -> Document:
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            manifest = json.loads(archive.read("manifest.json"))
+            check_archive(archive)
+            manifest = json.loads(read_text(archive, "manifest.json"))
             if not isinstance(manifest, dict) or manifest.get("format") != PROJECT_FORMAT:
                 raise ValueError("not an E4S Studio project")
             return _build(archive, _migrate(manifest))
@@ -98,7 +106,10 @@ def load_project(path: str | Path) -> Document:
         raise InputError(f"Project not found: {path}") from error
     except (zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, OSError) as error:
         detail = f"missing {error}" if isinstance(error, KeyError) else str(error)
-        raise InputError(f"{path.name} is not a readable E4S Studio project: {detail}") from error
+        raise InputError(
+            f"{path.name} is not a readable E4S Studio project: {detail.rstrip('.')}."
+            " It may be damaged or from another program; open another copy."
+        ) from error
 
 
 def replay(document: Document) -> Document:
@@ -117,24 +128,29 @@ def replay(document: Document) -> Document:
 # -- reading ----------------------------------------------------------------------------------------
 def _build(archive: zipfile.ZipFile, manifest: dict) -> Document:
     transform = AlignmentTransform.from_dict(manifest["transform"])
-    image = _array(archive, "aligned.npy", np.uint8, (None, None, 3), square=True)
+    side, (width, height) = transform.size, transform.photo_size
+    if not (16 <= side <= MAX_CROP_SIDE and 1 <= width * height <= MAX_PHOTO_PIXELS):
+        raise ValueError(f"its transform declares a {side} px crop of a {width}x{height} photo")
+    image = _array(archive, "aligned.npy", np.uint8, (side, side, 3))
     aligned = AlignedFace(image, transform, _landmarks(manifest.get("landmarks")))
     photo = None
     if manifest.get("photo") is not None:
         if not isinstance(manifest["photo"], dict):
             raise ValueError("its photo entry is not a record")
-        rgb = _array(archive, "photo.npy", np.uint8, (None, None, 3))
+        rgb = _array(archive, "photo.npy", np.uint8, (height, width, 3))
         alpha = None
         if "photo_alpha.npy" in archive.namelist():
             alpha = _array(archive, "photo_alpha.npy", np.uint8, rgb.shape[:2])
         icc = manifest["photo"].get("icc")
         photo = Photo(rgb, alpha=alpha, icc_profile=bytes.fromhex(icc) if icc else None)
-    parsed = _array(archive, "parsed.npy", np.uint8, (None, None), square=True)
+    parsed = _labels(archive, "parsed.npy")
     name, file_hash = manifest.get("name", ""), manifest.get("file_hash", "")
     parser = manifest.get("parser", "")  # which parser made the labels (not recorded before)
     if not all(isinstance(text, str) for text in (name, file_hash, parser)):
         raise ValueError("its name, file hash and parser must be text")
     base_vectors = _array(archive, "base_vectors.npy", np.float32, (NUM_REGIONS, None))
+    if not 1 <= base_vectors.shape[1] <= MAX_VECTOR_WIDTH or not np.isfinite(base_vectors).all():
+        raise ValueError(f"its vectors are {base_vectors.shape[1]} wide or not finite")
     document = Document(FaceSource(aligned, parsed, photo, name, file_hash, parser), base_vectors)
     if not isinstance(manifest["references"], list):
         raise ValueError("its references are not a list")
@@ -146,9 +162,11 @@ def _build(archive: zipfile.ZipFile, manifest: dict) -> Document:
         ):
             raise ValueError(f"reference entry {entry!r} has no valid hash and name")
         folder = f"references/{entry['hash']}"
-        thumbnail = _array(archive, f"{folder}/thumbnail.npy", np.uint8, (None, None, 3))
-        labels = _array(archive, f"{folder}/labels.npy", np.uint8, (None, None))
+        thumbnail = _array(archive, f"{folder}/thumbnail.npy", np.uint8, (None, None, 3), square=True)
+        labels = _labels(archive, f"{folder}/labels.npy")
         vectors = _array(archive, f"{folder}/vectors.npy", np.float32, base_vectors.shape)
+        if not np.isfinite(vectors).all():
+            raise ValueError(f"{folder}/vectors.npy holds NaN or infinite values")
         if f"{folder}/looks.npy" in archive.namelist():
             looks = _array(archive, f"{folder}/looks.npy", np.float32, (NUM_REGIONS, 4))
         else:  # written before references kept their looks: colours from the thumbnail, no detail
@@ -178,9 +196,9 @@ def _build(archive: zipfile.ZipFile, manifest: dict) -> Document:
     if view not in (None, *RESULT_VIEWS):
         raise ValueError(f"its result view {view!r} is not one of {', '.join(RESULT_VIEWS)}")
     document.result_view = view
-    if not np.array_equal(document.canvas.labels, _load_npy(archive, "labels.npy")):
+    if not np.array_equal(document.canvas.labels, _labels(archive, "labels.npy")):
         raise ValueError("its history does not reproduce its label map")
-    if not np.array_equal(document.vectors, _load_npy(archive, "vectors.npy")):
+    if not np.array_equal(document.vectors, _array(archive, "vectors.npy", np.float32, base_vectors.shape)):
         raise ValueError("its history does not reproduce its vectors")
     return document
 
@@ -202,7 +220,9 @@ def _read_record(archive: zipfile.ZipFile, index: int, step: object) -> EditReco
         raise EditRecordError(f"its {step['kind']!r} record has no fields or no array list")
     if not all(isinstance(name, str) and _ARRAY_NAME.fullmatch(name) for name in names):
         raise EditRecordError(f"its {step['kind']!r} record names arrays badly: {names!r}")
-    arrays = {name: _load_npy(archive, _step_member(index, name)) for name in names}
+    arrays = {
+        name: read_npy(archive, _step_member(index, name), max_bytes=MAX_STEP_ARRAY_BYTES) for name in names
+    }
     return EditRecord(step["kind"], fields, arrays)
 
 
@@ -251,18 +271,14 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _load_npy(archive: zipfile.ZipFile, name: str) -> np.ndarray:
-    return np.load(io.BytesIO(archive.read(name)), allow_pickle=False)
+def _labels(archive: zipfile.ZipFile, name: str) -> np.ndarray:
+    labels = _array(archive, name, np.uint8, MAP)
+    if labels.max() >= NUM_REGIONS:
+        raise ValueError(f"{name} holds label {labels.max()}; region ids run 0..{NUM_REGIONS - 1}")
+    return labels
 
 
 def _array(archive: zipfile.ZipFile, name: str, dtype, shape: tuple, square: bool = False) -> np.ndarray:
-    """Member ``name``, checked to be ``dtype`` of ``shape`` (None: any size) before it is used."""
-    array = _load_npy(archive, name)
-    fits = array.ndim == len(shape) and all(
-        want in (None, got) for got, want in zip(array.shape, shape, strict=True)
-    )
-    if array.dtype != dtype or not fits or (square and array.shape[0] != array.shape[1]):
-        wanted = "x".join("N" if want is None else str(want) for want in shape)
-        wanted += " square" if square else ""
-        raise ValueError(f"{name} holds {array.dtype} {array.shape}, not {np.dtype(dtype).name} {wanted}")
-    return array
+    """Member ``name``, its header checked (``dtype``, ``shape`` with None for any size) first."""
+    limit = prod(w or MAX_CROP_SIDE for w in shape) * np.dtype(dtype).itemsize
+    return read_npy(archive, name, dtype, shape, max_bytes=limit, square=square)
