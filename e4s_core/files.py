@@ -6,6 +6,7 @@ of one. Written files get the usual permissions (0666 minus the umask), which
 """
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -98,9 +99,7 @@ class OutputFiles:
         if final not in self.finals:
             raise ValueError(f"{final} is not one of this command's outputs")
         if final not in self._temps:
-            handle, name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=final.suffix, dir=final.parent or ".")
-            os.close(handle)
-            self._temps[final] = Path(name)
+            self._temps[final] = _new_temp(final, final.suffix)
         return self._temps[final]
 
     def __enter__(self) -> "OutputFiles":
@@ -109,20 +108,68 @@ class OutputFiles:
     def __exit__(self, kind, error, trace) -> None:
         if kind is not None:
             self._discard()
+            if issubclass(kind, OSError):  # a writer hit a full disk or a vanished folder
+                raise InputError(
+                    f"Could not write the outputs: {error.strerror or error}. {WRITE_ADVICE}"
+                ) from error
             return
         missing = [final.name for final in self.finals if final not in self._temps]
         if missing:
             self._discard()
             raise RuntimeError(f"outputs never written: {', '.join(missing)}")
+        self._commit()
+
+    def _commit(self) -> None:
+        """Rename every temporary into place; if one rename fails, put back what the others replaced."""
+        kept: dict[Path, Path] = {}  # final -> a second name for its previous content
+        placed: list[Path] = []
         try:
+            for final in self.finals:
+                if final.exists():
+                    kept[final] = _second_name(final)
             for final in self.finals:
                 os.chmod(self._temps[final], 0o666 & ~_umask())
                 os.replace(self._temps.pop(final), final)
-        except OSError as failure:
+                placed.append(final)
+        except BaseException as failure:  # also an interrupt between two renames
+            failed = final
+            for done in placed:
+                if done in kept:
+                    os.replace(kept.pop(done), done)
+                else:
+                    done.unlink(missing_ok=True)
             self._discard()
-            raise InputError(f"Could not write {final.name}: {failure.strerror or failure}.") from failure
+            if isinstance(failure, OSError):
+                raise InputError(
+                    f"Could not write {failed.name}: {failure.strerror or failure}. {WRITE_ADVICE}"
+                ) from failure
+            raise
+        finally:
+            for second in kept.values():
+                second.unlink(missing_ok=True)
 
     def _discard(self) -> None:
         for temp in self._temps.values():
             temp.unlink(missing_ok=True)
         self._temps.clear()
+
+
+def _new_temp(final: Path, suffix: str) -> Path:
+    try:
+        handle, name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=suffix, dir=final.parent or ".")
+    except OSError as error:
+        raise InputError(f"Cannot write {final.name}: {error.strerror or error}. {WRITE_ADVICE}") from error
+    os.close(handle)
+    return Path(name)
+
+
+def _second_name(final: Path) -> Path:
+    """A hard link to ``final``'s current content (a copy where links are not supported), so a
+    failed commit can restore it."""
+    second = _new_temp(final, ".old")
+    second.unlink()
+    try:
+        os.link(final, second)
+    except OSError:
+        shutil.copy2(final, second)
+    return second

@@ -84,3 +84,9 @@ def _fits(found: tuple[int, ...], wanted: tuple[int | None, ...] | None, square:
     if wanted is None:
         return True
     return len(found) == len(wanted) and all(w is None or w == f for f, w in zip(found, wanted, strict=True))
+
+
+def printable(text: object) -> str:
+    """``text`` with control characters (and undecodable bytes) shown as escapes, so a file name
+    or a model's metadata cannot move the cursor, clear the terminal or break a one-line message."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in str(text))

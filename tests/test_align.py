@@ -159,3 +159,20 @@ def test_10k_photo_is_searched_downscaled_and_cut_from_full_resolution():
     assert face.transform.photo_size == (10000, 10000)
     assert face.transform.scale > 3  # the crop is area-averaged from the full-resolution face
     np.testing.assert_allclose(eye_centres(face.landmarks)[:, 0], [384, 640], atol=4)
+
+
+def test_a_75_px_face_in_a_12_megapixel_photo_is_found_and_aligned():
+    """The 1024 px search sees it at 19 px; the finer search must find it, where it is."""
+    found = detect_faces(astronaut())[0].width
+    face = cv2.resize(astronaut(), None, fx=75 / found, fy=75 / found, interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(3)
+    photo = cv2.GaussianBlur(rng.integers(0, 256, (3000, 4000, 3), dtype=np.uint8), (0, 0), 8)
+    top, left = 1900, 1400  # across a tile border
+    photo[top : top + face.shape[0], left : left + face.shape[1]] = face
+    faces = detect_faces(photo)
+    assert len(faces) == 1 and 60 < faces[0].width < 90
+    x0, y0, x1, y1 = faces[0].box
+    assert left < x0 < x1 < left + face.shape[1] and top < y0 < y1 < top + face.shape[0]
+    aligned = align_photo(photo, faces=faces)
+    eyes = aligned.transform.to_photo(np.array([[0.5, 0.5]]) * aligned.transform.size)[0]
+    assert left < eyes[0] < left + face.shape[1] and top < eyes[1] < top + face.shape[0]

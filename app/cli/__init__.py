@@ -7,13 +7,17 @@ status 2, never as a traceback.
 """
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
 import pkgutil
+import signal
 import sys
+import threading
 
 from e4s_core.errors import E4SError
+from e4s_core.untrusted import printable
 
 from . import commands as families
 from .registry import Command, registered_commands
@@ -55,6 +59,9 @@ def build_studio_parser(commands: dict[str, Command]) -> argparse.ArgumentParser
     return parser
 
 
+OUT_OF_MEMORY = "ran out of memory. Use a smaller photo or --size, or close other programs, then try again."
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     commands = all_commands()
@@ -68,17 +75,52 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    with _sigterm_as_exception():
+        try:
+            return commands[args.command].run(args)
+        except E4SError as error:
+            return _fail(error)
+        except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as Unix tools do
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (Python flushes stdout at exit)
+            return 141
+        except OSError as error:  # the last net for a file error no reader named (exit 2, one line)
+            where = f" ({error.filename})" if error.filename else ""
+            return _fail(f"{error.strerror or error}{where}. Check the file and the folder, then try again.")
+        except MemoryError:
+            return _fail(OUT_OF_MEMORY)
+        except RuntimeError as error:
+            if not any(sign in str(error) for sign in ("out of memory", "can't allocate memory")):
+                raise  # a bug, not bad input: its traceback is what a report needs
+            return _fail(OUT_OF_MEMORY)
+        except KeyboardInterrupt:
+            return _fail("interrupted", 130)
+        except Terminated:
+            return _fail("terminated", 143)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so every ``finally`` and output cleanup runs."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception():
+    if threading.current_thread() is not threading.main_thread():  # signals go to the main thread
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        return commands[args.command].run(args)
-    except E4SError as error:
-        print(f"e4s-studio: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("e4s-studio: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as Unix tools do
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (Python flushes stdout at exit)
-        return 141
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _fail(error: object, status: int = 2) -> int:
+    print(f"e4s-studio: {printable(error)}", file=sys.stderr)
+    return status
 
 
 def _open_studio(args: argparse.Namespace) -> int:
@@ -87,5 +129,4 @@ def _open_studio(args: argparse.Namespace) -> int:
     try:
         return run_studio(args.photo, args.model, args.device, args.screenshot)
     except E4SError as error:
-        print(f"e4s-studio: {error}", file=sys.stderr)
-        return 2
+        return _fail(error)

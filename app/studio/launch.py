@@ -6,6 +6,7 @@ import sys
 
 from e4s_core import load_model
 from e4s_core.errors import E4SError
+from e4s_core.untrusted import printable
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,16 @@ def run_studio(
     screenshot: str | None = None,
 ) -> int:
     if screenshot:
+        from e4s_core.files import check_output_path
+
+        check_output_path(screenshot, (".png",), "the screenshot")  # before minutes of work
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
 
+    if screenshot:
+        _quiet_offscreen_warnings()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("E4S Studio")
     model, problem = _load_startup_model(model_path, device)
@@ -71,6 +77,18 @@ def run_studio(
     return app.exec()
 
 
+def _quiet_offscreen_warnings() -> None:
+    """The offscreen platform warns that it cannot pass size hints, which a screenshot never needs;
+    every other Qt message still reaches stderr."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(kind, context, message: str) -> None:
+        if "does not support propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
 def take_screenshot(app, window, path: str, timeout_s: float = 120.0) -> int:
     """Wait for the photo (if any) to open and render fully, then save the window as PNG."""
     import time
@@ -86,10 +104,15 @@ def take_screenshot(app, window, path: str, timeout_s: float = 120.0) -> int:
         opened = window.document is not None or not waiting_for_photo
         rendered = window.document is None or window.result is not None
         idle = window.tasks.pending == 0 and not window.renders.pending
-        if opened and rendered and idle:
+        if (opened and rendered and idle) or (window.errors and idle):  # a failure ends the wait
             break
         time.sleep(0.02)
     app.processEvents()
+    if waiting_for_photo and window.document is None:  # a picture of an error is not the screenshot asked for
+        window.close()
+        reason = window.errors[-1] if window.errors else f"the photo did not open within {timeout_s:.0f} s"
+        print(f"e4s-studio: no screenshot written: {printable(reason)}", file=sys.stderr)
+        return 2
     image = window.grab()
     atomic_write(path, lambda temp: image.save(temp, "PNG"))
     print(f"wrote {path}")

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from e4s_core.files import OutputFiles, check_output_path
+from e4s_core.untrusted import printable
 
 from ..options import add_labels_format, add_model_options, image_output, load_model
 from ..output import elapsed
@@ -16,14 +17,14 @@ def info(args: argparse.Namespace) -> int:
     model = load_model(args)
     config = model.config
     params = sum(p.numel() for p in model.network.parameters())
-    print(f"file:       {model.info.source} ({model.info.file_format} format)")
+    print(f"file:       {printable(model.info.source)} ({model.info.file_format} format)")
     print(f"regions:    {config.num_regions}, texture vector {config.vector_dim}-d")
     print(
         f"codes:      {config.num_w_layers} x {config.style_dim}, first {config.regional_layers} per region"
     )
     print(f"parameters: {params:,}")
     for key, value in model.info.metadata.items():
-        print(f"{key + ':':<12}{value}")
+        print(f"{printable(key) + ':':<12}{printable(value)}")  # metadata is the file author's text
     return 0
 
 

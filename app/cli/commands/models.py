@@ -10,6 +10,8 @@ e4s-studio models remove e4s-authors
 import argparse
 from pathlib import Path
 
+from e4s_core.untrusted import printable
+
 from ..registry import command
 
 
@@ -49,7 +51,7 @@ def models(args: argparse.Namespace) -> int:
     if args.action == "verify":
         results = registry.verify(args.name)
         for name, state in results.items():
-            print(f"{name:<24} {state}")
+            print(f"{printable(name):<24} {state}")
         if not results:
             print("nothing installed")
         return 0 if all(state == "ok" for state in results.values()) else 1
@@ -60,7 +62,7 @@ def models(args: argparse.Namespace) -> int:
     print(f"installed in {registry.folder} (* = in use):")
     for name, kind, size, original in rows:
         mark = "*" if active[kind] == name else " "
-        print(f" {mark} {name:<22} {KINDS[kind]:<12} {size:>10}  {original}")
+        print(f" {mark} {printable(name):<22} {KINDS[kind]:<12} {size:>10}  {printable(original)}")
     print("files people use, and where they get them (nothing is downloaded for you):")
     for known in KNOWN_FILES:
         if known.name not in BUILT_IN:
