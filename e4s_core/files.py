@@ -65,16 +65,27 @@ def check_output_path(
     path = Path(path)
     if suffixes and path.suffix.lower() not in suffixes:
         raise InputError(f"Cannot write {path.name}: {what} must be one of {', '.join(suffixes)}.")
+    if len(path.name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:  # before asking the OS about it
+        raise InputError(f"Cannot write {path.name[:40]}…: the name is longer than {MAX_NAME_BYTES} bytes.")
     if path.is_dir():
         raise InputError(f"Cannot write {path}: it is a folder; give a file name inside it.")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"Cannot write {path.name}: folder {folder} does not exist. Create it first.")
-    if len(path.name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
-        raise InputError(f"Cannot write {path.name[:40]}…: the name is longer than {MAX_NAME_BYTES} bytes.")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"Cannot write {path.name}: folder {folder} is not writable. Choose another folder.")
     return path
+
+
+def check_output_folder(folder: str | os.PathLike, what: str = "the output folder") -> Path:
+    """Fail early if ``folder`` cannot be created or written (an existing one, or its parent)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"Cannot use {folder} as {what}: it is a file. Give a folder.")
+    existing = folder if folder.exists() else next((p for p in folder.parents if p.exists()), Path("."))
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"Cannot use {folder} as {what}: {existing} is not writable. Choose another folder.")
+    return folder
 
 
 class OutputFiles:
@@ -129,7 +140,8 @@ class OutputFiles:
                     kept[final] = _second_name(final)
             for final in self.finals:
                 os.chmod(self._temps[final], 0o666 & ~_umask())
-                os.replace(self._temps.pop(final), final)
+                os.replace(self._temps[final], final)
+                del self._temps[final]
                 placed.append(final)
         except BaseException as failure:  # also an interrupt between two renames
             failed = final

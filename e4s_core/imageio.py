@@ -31,9 +31,10 @@ def read_labels(path: str | os.PathLike, label_format: str = "e4s") -> np.ndarra
     name = Path(path).name
     try:
         with Image.open(path) as image:
-            if image.format == "JPEG":
+            lossy = _lossy_compression(image, path)
+            if lossy:
                 raise InputError(
-                    f"{name} is a JPEG: its lossy compression changes region ids along every border."
+                    f"{name} is {lossy}: lossy compression changes region ids along every border."
                     " Save label maps as PNG."
                 )
             if max(image.size) > MAX_LABEL_SIDE:
@@ -60,6 +61,21 @@ def read_labels(path: str | os.PathLike, label_format: str = "e4s") -> np.ndarra
         return array.astype(np.uint8)
     except ValueError as error:
         raise InputError(f"{Path(path).name}: {error}") from error
+
+
+def _lossy_compression(image: Image.Image, path) -> str:
+    """What lossy compression ``image`` was stored with ("" if none we can tell)."""
+    if image.format in ("JPEG", "MPO"):
+        return "a JPEG"
+    if image.format == "TIFF" and "jpeg" in str(image.info.get("compression", "")):
+        return "a JPEG-compressed TIFF"
+    if image.format == "WEBP":
+        with open(path, "rb") as stream:  # the first image chunk says: VP8 lossy, VP8L lossless
+            head = stream.read(4096)
+        first = min((i for i in (head.find(b"VP8 "), head.find(b"VP8L")) if i >= 0), default=-1)
+        if first >= 0 and head[first : first + 4] == b"VP8 ":
+            return "a lossy WebP"
+    return ""
 
 
 def image_to_tensor(rgb: np.ndarray) -> torch.Tensor:

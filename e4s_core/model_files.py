@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import CheckpointError, E4SError, InputError
-from .files import atomic_write
+from .files import OutputFiles, atomic_write
 
 KINDS = {"model": "RGI model", "parser": "face parser"}
 DEFAULT_MODEL, BUILT_IN_PARSER = "e4s-studio-default", "landmarks"
@@ -143,16 +143,20 @@ class ModelRegistry:
         old = registry["installed"].get(name)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write(target, copy)
         except OSError as error:
             raise E4SError(f"Cannot install into {self.folder}: {error.strerror or error}.") from error
-        stat = target.stat()
-        entry = InstalledFile(
-            name, kind, target.name, source.name, stat.st_size, digest.hexdigest(), stat.st_mtime_ns,
-            time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        )  # fmt: skip
-        registry["installed"][name] = asdict(entry)
-        self._write(registry)
+        # The file and its record land together: a failure leaves the models folder as it was.
+        with OutputFiles((target, (), "the model file"), (self.path, (".json",), "the model list")) as out:
+            atomic_write(out.temp(target), copy)
+            stat = out.temp(target).stat()  # a rename keeps size and time
+            entry = InstalledFile(
+                name, kind, target.name, source.name, stat.st_size, digest.hexdigest(), stat.st_mtime_ns,
+                time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            )  # fmt: skip
+            registry["installed"][name] = asdict(entry)
+            atomic_write(
+                out.temp(self.path), lambda temp: Path(temp).write_text(json.dumps(registry, indent=1))
+            )
         if old and old["file"] != target.name:
             (self.folder / old["file"]).unlink(missing_ok=True)
         return entry

@@ -115,3 +115,14 @@ def test_cli_parse_of_a_photo_without_a_face_fails_cleanly(tmp_path, capsys):
     assert main(["parse", str(blank), "-o", str(tmp_path / "l.png")]) == 2
     assert "No face found in blank.png" in capsys.readouterr().err
     assert not (tmp_path / "l.png").exists()
+
+
+@pytest.mark.parametrize("size", ["0", "1", "63", "4097", "100000"])
+def test_align_refuses_a_crop_size_outside_its_range_before_any_work(tmp_path, capsys, size):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(astronaut()).save(photo)
+    crop = tmp_path / "crop.png"
+    assert main(["align", str(photo), "-o", str(crop), "--size", size]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == f"e4s-studio: --size must be between 64 and 4096, got {size}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]

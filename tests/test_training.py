@@ -267,3 +267,22 @@ def test_train_with_bad_weights_exits_2_with_one_line(tmp_path, capsys, weights)
     assert main(argv) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("e4s-studio:") and "\n" not in error
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--steps", "0", "--steps must be between 1 and 1,000,000,000, got 0"),
+        ("--batch-size", "0", "--batch-size must be between 1 and 4,096, got 0"),
+        ("--lr", "nan", "--lr must be between 1e-09 and 1, got nan"),
+        ("--lr", "0", "--lr must be between 1e-09 and 1, got 0.0"),
+        ("--max-minutes", "-5", "--max-minutes must be between 0.001 and 1e+07, got -5.0"),
+        ("--checkpoint-every", "0", "--checkpoint-every must be between 1 and 1,000,000,000, got 0"),
+    ],
+)
+def test_train_refuses_numbers_outside_their_range_before_any_work(tmp_path, capsys, option, value, said):
+    argv = ["train", str(tmp_path / "run"), "--steps", "1", "--weights", "identity=0,parsing=0"]
+    argv += [option, value]
+    assert main([*argv, "--device", "cpu"]) == 2
+    assert capsys.readouterr().err.strip() == f"e4s-studio: {said}"
+    assert not (tmp_path / "run").exists()

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..files import atomic_write
 from ..regions import NUM_REGIONS
 from .data import SyntheticFaceStream
 
@@ -104,8 +105,6 @@ def parser_accuracy(parser: CorpusParser, seeds: list[int], size: int = PARSER_I
 
 
 def save_parser(parser: CorpusParser, path) -> None:
-    from ..files import atomic_write
-
     payload = {
         "format": "e4s-studio-corpus-parser",
         "widths": list(parser.widths),

@@ -17,13 +17,14 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from .. import paper_constants as paper
 from ..checkpoint import save_model
-from ..errors import CheckpointError
+from ..errors import CheckpointError, InputError
 from ..files import atomic_write
 from ..network import RGIConfig, RGINetwork
 from ..network.regional import RegionLayout
@@ -58,6 +59,31 @@ class TrainSettings:
     data_workers: int = 1
     seed: int = 0
     max_minutes: float | None = None  # stop (and checkpoint) after this much wall time
+
+    # (low, high) of each number; the CLI and the API refuse the same values, before any work
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "steps": (1, 10**9),
+        "batch_size": (1, 4096),
+        "lr": (1e-9, 1.0),
+        "discriminator_lr": (1e-9, 1.0),
+        "discriminator_every": (1, 10**6),
+        "checkpoint_every": (1, 10**9),
+        "validate_every": (1, 10**9),
+        "validation_faces": (1, 1024),
+        "log_every": (1, 10**9),
+        "data_workers": (0, 1),
+        "max_minutes": (1e-3, 1e7),
+    }
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in self.RANGES.items():
+            value = getattr(self, name)
+            if value is None and name == "max_minutes":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+                option = "--" + name.replace("_", "-")
+                shown = [f"{v:,}" if isinstance(v, int) else f"{v:g}" for v in (low, high)]
+                raise InputError(f"{option} must be between {shown[0]} and {shown[1]}, got {value!r}")
 
     def to_dict(self) -> dict:
         values = asdict(self)

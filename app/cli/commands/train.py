@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from e4s_core.errors import InputError
-from e4s_core.files import check_output_path
+from e4s_core.files import check_output_folder, check_output_path
 
 from ..registry import command
 
@@ -85,12 +85,15 @@ def train(args: argparse.Namespace) -> int:
     from e4s_core.training.trainer import format_report
 
     logging.getLogger().setLevel(logging.INFO)
+    check_output_folder(args.run_dir, "the run folder")  # before hours of training, not after
+    if args.export:
+        check_output_path(args.export, (".pt", ".pth"), "the exported model")
     weights = _parse_weights(args.weights)
     settings = TrainSettings(
         steps=args.steps,
         batch_size=args.batch_size,
-        lr=args.lr or paper_constants.TRAIN_LR,
-        discriminator_lr=args.lr or paper_constants.TRAIN_LR,
+        lr=paper_constants.TRAIN_LR if args.lr is None else args.lr,
+        discriminator_lr=paper_constants.TRAIN_LR if args.lr is None else args.lr,
         weights=weights,
         max_minutes=args.max_minutes,
         checkpoint_every=args.checkpoint_every,
