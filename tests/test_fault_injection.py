@@ -30,7 +30,7 @@ from training_helpers import make_trainer
 
 import app.cli
 import e4s_core
-from app.cli import main
+from app.cli import all_commands, main
 from e4s_core import files, save_model
 from e4s_core.model_files import ModelRegistry
 from e4s_core.training import LossWeights
@@ -283,3 +283,9 @@ def test_sigterm_from_outside_stops_a_long_command_cleanly(name, inputs, tmp_pat
     assert process.returncode == 143, err
     assert err.strip() == "e4s-studio: terminated", err
     assert_nothing_lost(before, out)
+
+
+def test_every_command_that_writes_files_is_in_the_suite():
+    writes_nothing = {"info", "selftest"}  # `models` writes on install, use and remove: install is here
+    covered = {name.split()[0] for name in COMMANDS}
+    assert set(all_commands()) - writes_nothing - covered == set()
