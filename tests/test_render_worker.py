@@ -113,6 +113,18 @@ def test_user_facing_error_message_is_passed_through_verbatim(collected):
     assert collector.outcomes[-1].error == message
 
 
+def test_a_file_error_comes_back_as_what_failed_on_which_file(collected):
+    runner, collector = collected
+
+    def full_disk():
+        raise OSError(28, "No space left on device", "/photos/out.png")
+
+    runner.submit(full_disk)
+    assert runner.wait_idle(WAIT)
+    error = collector.outcomes[-1].error
+    assert error.startswith("No space left on device (/photos/out.png).") and "Internal" not in error
+
+
 def test_failing_result_callback_does_not_stop_the_worker():
     calls: list[RenderOutcome] = []
 

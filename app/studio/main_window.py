@@ -26,6 +26,7 @@ from e4s_core.errors import E4SError
 from e4s_core.model_files import ModelRegistry
 from e4s_core.photo.parse import BUILT_IN_PARSER, describe_parser, load_parser
 from e4s_core.regions import REGIONS, region_id
+from e4s_core.untrusted import printable
 
 from . import files
 from .fit_action import TASK_KEY as FIT_TASK
@@ -213,6 +214,7 @@ class MainWindow(QMainWindow):
 
     # -- state shared by actions ---------------------------------------------------------
     def show_error(self, message: str, dialog: bool = True) -> None:
+        message = printable(message)  # file names and metadata are other people's text
         self.errors.append(message)
         self.statusBar().showMessage(message, 10000)
         if dialog and not self.property("quiet"):

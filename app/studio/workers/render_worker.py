@@ -4,8 +4,8 @@
 number and *replaces* any job still waiting, so at most one job is pending and older pending
 jobs never run. A job already running is not interrupted (a torch forward pass cannot be), but
 its result is delivered only if no newer job was submitted meanwhile. Errors come back as data
-in ``RenderOutcome.error``: the message of an ``E4SError`` as-is, anything else as
-"Internal error: <type>: <message>" (logged with its traceback).
+in ``RenderOutcome.error``: the message of an ``E4SError`` as-is, an ``OSError`` as what failed
+on which file, anything else as "Internal error: <type>: <message>" (logged with its traceback).
 
 Preview then full: while the user drags, submit a cheap job with ``kind="preview"``; when they
 pause or release, submit the full job with ``kind="full"``. Newest-wins means a burst of drags
@@ -152,6 +152,11 @@ def _run(job: Callable[[], object], generation: int, kind: str) -> RenderOutcome
         value = job()
     except E4SError as exc:
         error = str(exc)
+    except OSError as exc:  # a file error no reader named: still the user's to fix, not a bug
+        where = f" ({exc.filename})" if exc.filename else ""
+        error = f"{exc.strerror or exc}{where}. Check the file and the folder, then try again."
+    except MemoryError:
+        error = "Out of memory. Use a smaller photo, or close other programs, then try again."
     except Exception as exc:
         logger.exception("render job %d (%s) failed", generation, kind)
         error = f"Internal error: {type(exc).__name__}: {exc}"
