@@ -18,6 +18,7 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
+from .errors import InputError
 from .regions import REGION_BY_NAME
 
 _ID = {name: region.id for name, region in REGION_BY_NAME.items()}
@@ -101,7 +102,7 @@ def swap_amount(swapped: np.ndarray, target: np.ndarray, amount: float) -> np.nd
     """The controllable swap (supplement 8.3): λ·target + (1 - λ)·swapped; λ = 0 is the full
     swap, λ = 1 the target's own vectors. ``amount`` is λ."""
     if not 0 <= amount <= 1:
-        raise ValueError(f"the swap amount λ must be between 0 and 1, got {amount}")
+        raise InputError(f"the swap amount λ must be between 0 and 1, got {amount}")
     return (amount * np.asarray(target, np.float32) + (1 - amount) * np.asarray(swapped, np.float32)).astype(
         np.float32
     )

@@ -176,3 +176,11 @@ def test_a_75_px_face_in_a_12_megapixel_photo_is_found_and_aligned():
     aligned = align_photo(photo, faces=faces)
     eyes = aligned.transform.to_photo(np.array([[0.5, 0.5]]) * aligned.transform.size)[0]
     assert left < eyes[0] < left + face.shape[1] and top < eyes[1] < top + face.shape[0]
+
+
+@pytest.mark.parametrize("size", [0, 1, 63, 4097, 10**6, 256.0, True])
+def test_the_api_refuses_a_crop_size_outside_its_range(size):
+    with pytest.raises(InputError, match="crop size must be a whole number of pixels from 64 to 4096"):
+        align_photo(astronaut(), size=size, faces=detect_faces(astronaut()))
+    with pytest.raises(InputError, match="crop size"):
+        aligned_as_is(np.zeros((256, 256, 3), np.uint8), size=size)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from e4s_core.errors import InputError
 from e4s_core.swap import (
     BACKGROUND,
     BROWS,
@@ -117,8 +118,9 @@ def test_the_amount_runs_from_the_full_swap_to_the_target():
     assert np.array_equal(swap_amount(swapped, target, 0.0), swapped)
     assert np.allclose(swap_amount(swapped, target, 1.0), target)
     assert np.allclose(swap_amount(swapped, target, 0.25), 0.75 * swapped + 0.25 * target)
-    with pytest.raises(ValueError, match="between 0 and 1"):
-        swap_amount(swapped, target, 1.5)
+    for amount in (1.5, -0.1, float("nan")):
+        with pytest.raises(InputError, match="between 0 and 1"):
+            swap_amount(swapped, target, amount)
 
 
 def test_hair_transfer_puts_the_references_hair_on_the_person_and_fills_what_it_uncovers():

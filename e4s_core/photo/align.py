@@ -22,6 +22,7 @@ from ..files import atomic_write
 from .faces import DetectedFace, choose_face, detect_faces
 
 FFHQ_SIZE = 1024
+CROP_SIZES = (64, 4096)  # below, no face survives; above, memory for nothing the models can use
 SIDECAR_VERSION = 1
 
 
@@ -140,6 +141,12 @@ def warp_to_crop(rgb: np.ndarray, transform: AlignmentTransform) -> np.ndarray:
     )
 
 
+def check_crop_size(size: int) -> None:
+    low, high = CROP_SIZES
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or not low <= size <= high:
+        raise InputError(f"the crop size must be a whole number of pixels from {low} to {high}, got {size!r}")
+
+
 def align_photo(
     rgb: np.ndarray,
     face_index: int = 0,
@@ -148,6 +155,7 @@ def align_photo(
     faces: list[DetectedFace] | None = None,
 ) -> AlignedFace:
     """Find the faces (largest first), pick one, and cut its FFHQ-aligned square crop."""
+    check_crop_size(size)
     faces = detect_faces(rgb) if faces is None else faces
     face = choose_face(faces, face_index, rgb.shape, name)
     transform = transform_for_face(face.landmarks, (rgb.shape[1], rgb.shape[0]), size)
@@ -157,6 +165,7 @@ def align_photo(
 
 def aligned_as_is(rgb: np.ndarray, size: int = FFHQ_SIZE, name: str = "the image") -> AlignedFace:
     """Take an already aligned square face as the crop (identity transform, resized to ``size``)."""
+    check_crop_size(size)
     height, width = rgb.shape[:2]
     if height != width:
         raise InputError(

@@ -9,6 +9,7 @@ import numpy as np
 from e4s_core import imageio
 from e4s_core.errors import InputError
 from e4s_core.files import OutputFiles
+from e4s_core.photo.align import CROP_SIZES
 
 from ..options import (
     add_face_option,
@@ -21,8 +22,6 @@ from ..options import (
 )
 from ..output import elapsed
 from ..registry import command
-
-CROP_SIZES = (64, 4096)  # below, no face survives; above, memory for nothing the models can use
 
 
 def _align_arguments(parser: argparse.ArgumentParser) -> None:
