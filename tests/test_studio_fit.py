@@ -89,3 +89,29 @@ def test_a_saved_fit_opens_and_replays_to_the_same_vectors(fitting, qtbot, tmp_p
     assert np.array_equal(replay(document).vectors, fitted)
     document.history.undo()
     assert np.array_equal(document.vectors, document.base_vectors)
+
+
+def test_fit_after_a_texture_edit_keeps_the_edit_and_says_so(fitting, qtbot):
+    window = fitting
+    document = window.document
+    skin, lips = region_id("skin"), region_id("lips")
+    swapped = document.vectors[[skin]] + 0.5
+    document.set_vector_rows((skin,), swapped)  # stands for a texture edit of the skin
+    before = document.vectors.copy()
+    fit(qtbot, window)
+    edit = document.history.edits[-1]
+    assert isinstance(edit, FitEdit) and skin not in edit.regions and edit.kept == (skin,)
+    assert np.array_equal(document.vectors[[skin]], swapped)  # the user's skin is still there
+    assert not np.array_equal(document.vectors[[lips]], before[[lips]])  # the others were fitted
+    assert "kept your texture of Skin" in edit.label
+    assert "kept your texture of Skin" in window.statusBar().currentMessage()
+
+
+def test_fit_with_every_face_region_edited_changes_nothing_and_says_why(fitting, qtbot):
+    window = fitting
+    document = window.document
+    document.set_vector_rows(FACE_REGIONS, document.vectors[list(FACE_REGIONS)] + 0.5)
+    steps = document.history.position
+    window.fitter.action.trigger()
+    assert not window.fitter.running and document.history.position == steps
+    assert "nothing to fit" in window.errors[-1]

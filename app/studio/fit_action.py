@@ -16,9 +16,10 @@ from PySide6.QtWidgets import QPushButton
 from e4s_core import E4SModel
 from e4s_core import paper_constants as paper
 from e4s_core.errors import E4SError
+from e4s_core.regions import REGIONS
 
 from .models.document import Document
-from .models.fitting import apply_fit, fit_face
+from .models.fitting import apply_fit, fit_face, regions_to_fit
 from .workers.render_worker import RenderOutcome
 
 TASK_KEY = "fit"
@@ -33,6 +34,8 @@ class _Running:
     document: Document
     model: E4SModel
     started_from: np.ndarray  # float32 [R, V], the vectors the fit began with
+    regions: tuple[int, ...]  # the face regions it moves
+    kept: tuple[int, ...]  # the face regions it leaves alone: they carry the user's texture edits
 
 
 class FitAction(QObject):
@@ -77,10 +80,18 @@ class FitAction(QObject):
         if self.running or window.document is None or window.model is None:
             return
         document, model = window.document, window.model
+        regions, kept = regions_to_fit(document)
+        if not regions:
+            window.show_error(
+                "Every face region carries a texture edit, so there is nothing to fit "
+                "(fitting would undo your edits). Undo an edit to fit its region.",
+                dialog=False,
+            )
+            return
         started_from = document.vectors.copy()
         steps, lr, stop = self.steps, self.lr, self._stop
         stop.clear()
-        self._running = _Running(document, model, started_from)
+        self._running = _Running(document, model, started_from, regions, kept)
         self.steps_done = 0
         window.tasks.submit(
             TASK_KEY,
@@ -92,13 +103,15 @@ class FitAction(QObject):
                 lr,
                 progress=lambda done, total, _loss: self.progressed.emit(done, total),
                 should_stop=stop.is_set,
+                regions=regions,
             ),
         )
         window.busy_bar.setRange(0, max(steps, 1))
         window.busy_bar.setValue(0)
         window.busy_bar.show()
         self.cancel_button.show()
-        window.statusBar().showMessage(f"Fitting 0/{steps}…")
+        keeping = f" (keeping your texture of {_names(kept)})" if kept else ""
+        window.statusBar().showMessage(f"Fitting 0/{steps}{keeping}…")
         self.update_enabled()
 
     def cancel(self) -> None:
@@ -137,15 +150,20 @@ class FitAction(QObject):
             status.showMessage("Fit discarded: another face or model was opened while fitting.", 8000)
             return
         try:
-            edit = apply_fit(running.document, running.started_from, result)
+            edit = apply_fit(running.document, running.started_from, result, running.regions, running.kept)
         except E4SError as error:
             window.show_error(str(error), dialog=False)
             return
         if edit is None:
             status.showMessage(f"The fit found nothing better (PSNR {result.psnr_before:.1f} dB).", 8000)
             return
+        kept = f"; kept your texture of {_names(running.kept)}" if running.kept else ""
         status.showMessage(
             f"Fitted face regions: PSNR {result.psnr_before:.1f} → {result.psnr_after:.1f} dB"
-            f" in {result.seconds:.0f} s",
+            f" in {result.seconds:.0f} s{kept}",
             10000,
         )
+
+
+def _names(regions: tuple[int, ...]) -> str:
+    return ", ".join(REGIONS[r].label for r in regions)

@@ -181,6 +181,19 @@ class Document:
         self.history.push(edit)
         return edit
 
+    def photo_vectors(self) -> np.ndarray:
+        """[R, V]: what stands for the unedited photo: the encoded vectors with every applied fit."""
+        vectors = self.base_vectors.copy()
+        for edit in self.history.edits[: self.history.position]:
+            if isinstance(edit, FitEdit):
+                vectors[list(edit.regions)] = edit.new
+        return vectors
+
+    def textured_regions(self) -> tuple[int, ...]:
+        """Regions whose texture the user changed (their vectors are no longer the photo's)."""
+        changed = (self.vectors != self.photo_vectors()).any(axis=1)
+        return tuple(int(r) for r in np.nonzero(changed)[0])
+
     def _looks_of(self, reference: str) -> RegionLooks:
         return self.references[reference].region_looks
 
@@ -192,13 +205,12 @@ class Document:
         from the photo's own region looks and follow the applied texture mixes (a fit returns
         its regions to the photo's looks), then the pending one.
         """
-        photo_vectors = self.base_vectors.copy()
+        photo_vectors = self.photo_vectors()
         own = self.compositor.looks
         targets = own
         replaced = None
         for edit in self.history.edits[: self.history.position]:
             if isinstance(edit, FitEdit):
-                photo_vectors[list(edit.regions)] = edit.new
                 targets = targets.mixed(own, edit.regions, 1.0)
             elif isinstance(edit, TextureEdit):
                 targets = targets.mixed(self._looks_of(edit.reference), edit.regions, edit.alpha)

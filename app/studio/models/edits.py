@@ -221,26 +221,42 @@ class TextureEdit(VectorRowsEdit):
 
 
 class FitEdit(VectorRowsEdit):
-    """The face regions' vectors replaced by the ones fitted to the photo."""
+    """Face regions' vectors replaced by the ones fitted to the photo; ``kept``: the texture-edited
+    face regions the fit left alone."""
 
     kind = "fit"
 
     def __init__(
-        self, document: Document, regions, old, new, psnr_before: float, psnr_after: float, steps: int
+        self,
+        document: Document,
+        regions,
+        old,
+        new,
+        psnr_before: float,
+        psnr_after: float,
+        steps: int,
+        kept: tuple[int, ...] = (),
     ):
         super().__init__(document, regions, old, new)
-        self.psnr_before, self.psnr_after, self.steps = psnr_before, psnr_after, steps
+        self.psnr_before, self.psnr_after, self.steps, self.kept = psnr_before, psnr_after, steps, tuple(kept)
         self.label = f"Fit to photo: PSNR {psnr_before:.1f} → {psnr_after:.1f} dB"
+        if self.kept:
+            self.label += " (kept your texture of " + ", ".join(REGIONS[r].label for r in self.kept) + ")"
 
     def record_fields(self) -> dict[str, Any]:
-        return {"psnr_before": self.psnr_before, "psnr_after": self.psnr_after, "steps": self.steps}
+        fields = {"psnr_before": self.psnr_before, "psnr_after": self.psnr_after, "steps": self.steps}
+        return fields | ({"kept": list(self.kept)} if self.kept else {})
 
     @classmethod
     def from_record(cls, document: Document, record: EditRecord) -> FitEdit:
         regions, old, new = cls.rows_from_record(document, record)
         fields = record.fields
         before, after = field_number(fields, "psnr_before"), field_number(fields, "psnr_after")
-        return cls(document, regions, old, new, before, after, field_integer(fields, "steps", 0))
+        kept = fields.get("kept", [])
+        count = document.vectors.shape[0]
+        if not isinstance(kept, list) or not all(type(r) is int and 0 <= r < count for r in kept):
+            raise ValueError(f"kept must be a list of region ids 0..{count - 1}, got {kept!r}")
+        return cls(document, regions, old, new, before, after, field_integer(fields, "steps", 0), tuple(kept))
 
 
 # -- reading record fields (every kind's from_record uses these) ---------------------------------------

@@ -11,6 +11,9 @@ with the edited mask as usual.
 
 A ``FitEdit`` stores the old and new rows of the face regions (like ``TextureEdit``), so undo
 restores the encoder's vectors exactly and projects save and replay it.
+
+A fit never undoes the user's work: regions that carry a texture edit (their vectors differ from
+the photo's) are left out of it (``regions_to_fit``), and the step's label names them.
 """
 
 import numpy as np
@@ -28,6 +31,13 @@ from .document import Document, FaceSource
 from .edits import FitEdit
 
 
+def regions_to_fit(document: Document) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(the face regions a fit may move, the face regions it must keep because they carry a texture edit)."""
+    edited = set(document.textured_regions())
+    kept = tuple(r for r in FACE_REGIONS if r in edited)
+    return tuple(r for r in FACE_REGIONS if r not in edited), kept
+
+
 def fit_face(
     model: E4SModel,
     source: FaceSource,
@@ -36,8 +46,10 @@ def fit_face(
     lr: float = paper.FIT_VECTORS_LR,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    regions: tuple[int, ...] = FACE_REGIONS,
 ) -> FitResult:
-    """Fit the face regions of ``vectors`` [R, V] on the source photo under its parsed labels (slow)."""
+    """Fit ``regions`` of ``vectors`` [R, V] on the source photo under its parsed labels (slow);
+    the loss sees only those regions' pixels."""
     image = image_to_tensor(source.aligned.image)  # [1, 3, S, S] in [-1, 1]
     labels = labels_to_tensor(source.parsed)  # [1, 512, 512]: the photo's own regions
     start = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))[None]  # [1, R, V]
@@ -49,21 +61,30 @@ def fit_face(
             start,
             steps=steps,
             lr=lr,
-            regions=FACE_REGIONS,
+            regions=regions,
             progress=progress,
             should_stop=should_stop,
         )
 
 
-def apply_fit(document: Document, started_from: np.ndarray, result: FitResult) -> FitEdit | None:
-    """Commit a finished fit as one history step; None when cancelled or nothing improved.
+def apply_fit(
+    document: Document,
+    started_from: np.ndarray,
+    result: FitResult,
+    regions: tuple[int, ...] = FACE_REGIONS,
+    kept: tuple[int, ...] = (),
+) -> FitEdit | None:
+    """Commit a finished fit of ``regions`` as one history step; None when cancelled or nothing improved.
 
-    ``started_from`` [R, V] is the copy of the vectors the fit began with. A cancelled fit changes
-    nothing (Cancel means "leave my face as it was"), even though the engine returns its best so far.
+    ``started_from`` [R, V] is the copy of the vectors the fit began with; ``kept`` are the texture-edited
+    regions it left alone (named in the step). A cancelled fit changes nothing (Cancel means "leave my
+    face as it was"), even though the engine returns its best so far.
     """
     if result.cancelled:
         return None
-    regions = list(FACE_REGIONS)
+    if not regions:
+        raise InputError("Every face region carries a texture edit, so there is nothing to fit.")
+    regions = list(regions)
     if not np.array_equal(document.vectors[regions], started_from[regions]):
         raise InputError(
             "The face's textures changed while fitting, so the fit no longer applies. Fit again."
@@ -72,7 +93,9 @@ def apply_fit(document: Document, started_from: np.ndarray, result: FitResult) -
     old = document.vectors[regions].copy()
     if np.array_equal(old, new):
         return None
-    edit = FitEdit(document, FACE_REGIONS, old, new, result.psnr_before, result.psnr_after, result.steps_done)
-    document.set_vector_rows(FACE_REGIONS, new)
+    edit = FitEdit(
+        document, tuple(regions), old, new, result.psnr_before, result.psnr_after, result.steps_done, kept
+    )
+    document.set_vector_rows(regions, new)
     document.history.push(edit)
     return edit
