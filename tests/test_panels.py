@@ -229,22 +229,25 @@ def test_undo_redo_and_apply_buttons_follow_their_state(add, qtbot):
         panel.redo_button.click()
     assert "Undo" in panel.undo_button.toolTip() and not panel.apply_button.isEnabled()
     panel.set_texture_enabled(True)
+    panel.set_apply_enabled(True)
     with qtbot.waitSignal(panel.apply_texture_requested):
         qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
 
 
-def test_alpha_slider_previews_while_dragging_and_commits_on_release(add, qtbot):
+def test_alpha_slider_only_previews_whatever_moves_it(add, qtbot):
     panel = add(ToolPanel())
     panel.set_texture_enabled(True)
+    requests = []
+    panel.apply_texture_requested.connect(lambda: requests.append(True))
     panel.alpha_slider.setSliderDown(True)  # as while the user drags the handle
-    with qtbot.waitSignal(panel.alpha_changed) as changed, qtbot.assertNotEmitted(panel.alpha_committed):
+    with qtbot.waitSignal(panel.alpha_changed) as changed:
         panel.alpha_slider.setValue(30)
     assert changed.args == [pytest.approx(0.3)]
-    with qtbot.waitSignal(panel.alpha_committed) as committed:
-        panel.alpha_slider.setSliderDown(False)
-    assert committed.args == [pytest.approx(0.3)]
-    with qtbot.waitSignal(panel.alpha_committed) as committed:  # a key press commits at once
+    panel.alpha_slider.setSliderDown(False)  # letting go
+    with qtbot.waitSignal(panel.alpha_changed) as changed:  # keys preview too
         qtbot.keyClick(panel.alpha_slider, Qt.Key.Key_PageUp)
-    assert committed.args == [pytest.approx(0.4)]
-    with qtbot.assertNotEmitted(panel.alpha_committed):
-        panel.set_alpha(0.8)
+    assert changed.args == [pytest.approx(0.4)]
+    assert requests == []  # only Apply commits
+    assert not panel.apply_button.isEnabled()
+    panel.set_apply_enabled(True)
+    assert panel.apply_button.isEnabled() and "Enter" in panel.apply_button.toolTip()

@@ -2,8 +2,9 @@
 
 The tools come from the one tool table (``models/tools.py``); the main window binds their keys
 (this panel only shows them in tooltips). Setters emit the matching signal only when the value changes,
-like Qt's own setters, so the window can route shortcuts through them; ``alpha_committed`` is the
-exception: it means the user settled on a mix, so ``set_alpha`` never emits it.
+like Qt's own setters, so the window can route shortcuts through them. Moving the Mix slider only
+previews (``alpha_changed``); a texture edit is committed by Apply (or Enter) alone, so one decision is
+one history step.
 """
 
 from __future__ import annotations
@@ -63,8 +64,7 @@ class ToolPanel(QWidget):
     preserve_changed = Signal(bool)  # brush and fill leave other regions' pixels alone
     undo_requested = Signal()
     redo_requested = Signal()
-    alpha_changed = Signal(float)  # texture mix 0..1 while the slider moves (live preview)
-    alpha_committed = Signal(float)  # texture mix 0..1 when the slider is let go
+    alpha_changed = Signal(float)  # texture mix 0..1 whenever the slider moves (live preview)
     apply_texture_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -123,11 +123,11 @@ class ToolPanel(QWidget):
         self.alpha_slider = _percent_slider(100)
         self.alpha_slider.setToolTip("0 % keeps the current texture, 100 % takes the reference's")
         self._alpha_label = QLabel()
-        self._setting_alpha = False
         self.alpha_slider.valueChanged.connect(self._on_alpha)
-        self.alpha_slider.sliderReleased.connect(lambda: self.alpha_committed.emit(self.alpha()))
         self.apply_button = QPushButton(icon("fa5s.magic"), "Apply texture")
-        self.apply_button.setToolTip("Mix the selected reference's texture into the checked regions")
+        self.apply_button.setToolTip(
+            "Make the previewed mix of the selected reference's texture one history step (Enter)"
+        )
         self.apply_button.clicked.connect(self.apply_texture_requested)
         self._texture_box = QGroupBox("Texture")
         texture_layout = QGridLayout(self._texture_box)
@@ -136,6 +136,7 @@ class ToolPanel(QWidget):
         texture_layout.addWidget(self._alpha_label, 0, 2)
         texture_layout.addWidget(self.apply_button, 1, 0, 1, 3)
         self.set_texture_enabled(False)
+        self.set_apply_enabled(False)
 
         layout = QVBoxLayout(self)
         layout.addWidget(tools_box)
@@ -211,19 +212,16 @@ class ToolPanel(QWidget):
         return self.alpha_slider.value() / 100
 
     def set_alpha(self, alpha: float) -> None:
-        """Move the slider (emits alpha_changed, never alpha_committed: the user did not choose)."""
-        self._setting_alpha = True
-        try:
-            self.alpha_slider.setValue(round(alpha * 100))
-        finally:
-            self._setting_alpha = False
+        self.alpha_slider.setValue(round(alpha * 100))
 
     def _on_alpha(self, value: int) -> None:
         self._update_labels()
         self.alpha_changed.emit(value / 100)
-        # Keys, wheel and page clicks change the value with no release to follow: commit now.
-        if not (self.alpha_slider.isSliderDown() or self._setting_alpha):
-            self.alpha_committed.emit(value / 100)
 
     def set_texture_enabled(self, enabled: bool) -> None:
+        """The Mix slider works once a reference is picked and regions are checked."""
         self._texture_box.setEnabled(enabled)
+
+    def set_apply_enabled(self, enabled: bool) -> None:
+        """Apply works only when it would change something."""
+        self.apply_button.setEnabled(enabled)
