@@ -58,6 +58,7 @@ def window(qtbot, tmp_path):
     from studio_helpers import local_random_model
 
     from app.studio.main_window import MainWindow
+    from app.studio.safe_work import Unsaved
     from app.studio.settings import AUTOSAVE_PATH
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
@@ -65,6 +66,9 @@ def window(qtbot, tmp_path):
     win = MainWindow(local_random_model(), settings=settings)
     win.setProperty("quiet", True)  # errors go to the status bar and win.errors, no modal dialog
     qtbot.addWidget(win)
+    # Nobody is there to answer the unsaved-changes box when qtbot closes the window after a test;
+    # tests of the prompt put the real dialog back and drive it.
+    win.work.ask = lambda _action: Unsaved.DISCARD
     win.resize(1400, 800)
     win.show()
     return win

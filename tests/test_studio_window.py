@@ -12,6 +12,7 @@ from studio_helpers import drag, labels_of, send_mouse, wait_idle
 
 from app.studio.files import choose_model, export_result, open_mask, open_project, save_project_to
 from app.studio.main_window import MainWindow
+from app.studio.safe_work import Unsaved
 from e4s_core.photo.io import write_photo
 from e4s_core.regions import region_id
 from e4s_core.rendering import render_face
@@ -169,22 +170,24 @@ def test_ui_keeps_processing_events_while_a_slow_model_renders(opened, qtbot, mo
 
 def test_autosave_and_recovery_after_a_crash(opened, qtbot, tmp_path):
     window, _, _ = opened
-    window.autosave_path = tmp_path / "autosave.e4s"
+    work = window.work
     window.set_tool("brush")
     drag(
         window.canvas_view, [to_widget(window.canvas_view, 120, 400), to_widget(window.canvas_view, 300, 420)]
     )
-    assert window.autosave_now() and window.autosave_path.exists()
-    assert not window.autosave_now()  # nothing new to save
+    assert work.autosave_now() and work.autosave_path.exists()
+    assert not work.autosave_now()  # nothing new to save
     labels = labels_of(window)
     crashed_later = MainWindow(window.model, settings=window.settings)  # a new session
     crashed_later.setProperty("quiet", True)
     qtbot.addWidget(crashed_later)
-    crashed_later.autosave_path = window.autosave_path
-    assert crashed_later.recover_autosave()
+    crashed_later.work.autosave_path = work.autosave_path
+    assert crashed_later.work.recover_autosave()
     assert np.array_equal(labels_of(crashed_later), labels)
+    assert crashed_later.work.modified  # recovered work is saved nowhere yet
+    crashed_later.work.ask = lambda _action: Unsaved.DISCARD
     crashed_later.close()
-    assert not window.autosave_path.exists()  # a clean close removes it
+    assert not work.autosave_path.exists()  # discarding removes it
 
 
 def test_references_stay_usable_after_opening_another_photo(opened, qtbot, tmp_path):

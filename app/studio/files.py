@@ -77,8 +77,10 @@ def open_project(window, path: str) -> bool:
     if window.model is not None and document.base_vectors.shape[1] != window.model.config.vector_dim:
         window.show_error(f"{Path(path).name} was made with a different model; choose that model first.")
         return False
-    window.project_path = path
+    if not window.work.confirm_replace("opening a project"):
+        return False
     window.set_document(document)
+    window.work.mark_saved(path)
     return True
 
 
@@ -97,24 +99,24 @@ def save_project_to(window, path: str) -> bool:
     except (E4SError, OSError) as error:
         window.show_error(f"Could not save {Path(path).name}: {error}")
         return False
-    window.project_path = path
+    window.work.mark_saved(path)
     window.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
     return True
 
 
-def save_project_dialog(window) -> None:
+def save_project_dialog(window, choose: bool = False) -> bool:
+    """Save to the project's file (asks for one the first time, or always with ``choose``)."""
     if window.document is None:
-        return
-    path = getattr(window, "project_path", None)
+        return False
+    path = None if choose else window.work.project_path
     if not path:
-        path, _ = QFileDialog.getSaveFileName(
-            window, "Save project", _folder(window, "projects"), PROJECT_FILTER
-        )
+        suggested = str(Path(_folder(window, "projects")) / f"{Path(window.document.source.name).stem}.e4s")
+        path, _ = QFileDialog.getSaveFileName(window, "Save project", suggested, PROJECT_FILTER)
         if not path:
-            return
+            return False
         path = path if path.endswith(".e4s") else path + ".e4s"
         _remember(window, "projects", path)
-    save_project_to(window, path)
+    return save_project_to(window, path)
 
 
 def export_result(window, path: str, what: str = "result") -> bool:

@@ -64,14 +64,14 @@ def run_studio(
     window.show()
     if photo:
         window.open_photo(photo)
-    elif not screenshot and window.autosave_path.exists():
+    elif not screenshot and window.work.autosave_path.exists():
         from PySide6.QtWidgets import QMessageBox
 
         answer = QMessageBox.question(
             window, "E4S Studio", "E4S Studio did not close properly last time. Recover the unsaved edit?"
         )
         if answer == QMessageBox.StandardButton.Yes:
-            window.recover_autosave()
+            window.work.recover_autosave()
     if screenshot:
         return take_screenshot(app, window, screenshot)
     return app.exec()

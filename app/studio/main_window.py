@@ -11,7 +11,7 @@ from dataclasses import astuple
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -35,10 +35,11 @@ from .fit_action import TASK_KEY as FIT_TASK
 from .fit_action import FitAction
 from .models.document import Document, PendingTexture, content_hash, load_face, make_reference
 from .models.edits import TextureEdit
-from .models.project import save_project
+from .models.history import History
 from .models.result import DEFAULT_VIEW, RESULT_VIEWS, Result, ResultRenderer
 from .models.tools import TOOLS
-from .settings import AUTOSAVE_PATH, PARSER, RESULT_VIEW, WINDOW_GEOMETRY, folder_key, user_settings
+from .safe_work import SafeWork
+from .settings import PARSER, RESULT_VIEW, WINDOW_GEOMETRY, folder_key, user_settings
 from .swap_action import SwapAction
 from .widgets.canvas_view import MaskCanvasView
 from .widgets.gallery import ReferenceGallery
@@ -52,7 +53,6 @@ from .workers.task_queue import TaskQueue
 
 log = logging.getLogger(__name__)
 
-AUTOSAVE_INTERVAL_MS = 30_000
 PREVIEW_SIZE = 256
 
 
@@ -74,16 +74,8 @@ class MainWindow(QMainWindow):
         self._renderer = ResultRenderer()  # used only on the render thread
         self._reference_cache: dict[tuple[str, int], object] = {}
         self.references: dict[str, object] = {}  # the gallery's faces, for every document
-        self._dirty = False
         self._timing_note = ""  # the last "Rendered in" note, which later notes may replace
-        self._owns_autosave = False
-        self.autosave_path = Path(
-            str(self.settings.value(AUTOSAVE_PATH, ""))
-            or Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
-            / "autosave.e4s"
-        )
-        self._autosave_timer = QTimer(self, interval=AUTOSAVE_INTERVAL_MS, timeout=self.autosave_now)
-        self._autosave_timer.start()
+        self.work = SafeWork(self, self.settings)  # modified marker, unsaved prompt, autosave
         self._build_views()
         self._build_actions()
         self._connect()
@@ -145,6 +137,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         in_window = self._in_window  # the file actions (files.py) take the window as argument
+        self._action(file_menu, "&New", self.close_document, QKeySequence.StandardKey.New)
         self._action(
             file_menu, "&Open photo…", in_window(files.open_photo_dialog), QKeySequence.StandardKey.Open
         )
@@ -153,6 +146,12 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open &project…", in_window(files.open_project_dialog))
         self._action(
             file_menu, "&Save project", in_window(files.save_project_dialog), QKeySequence.StandardKey.Save
+        )
+        self._action(
+            file_menu,
+            "Save project &as…",
+            lambda: files.save_project_dialog(self, choose=True),
+            QKeySequence.StandardKey.SaveAs,
         )
         file_menu.addSeparator()
         self._action(file_menu, "&Export result…", in_window(files.export_dialog), "Ctrl+Shift+E")
@@ -260,6 +259,8 @@ class MainWindow(QMainWindow):
         if self.model is None:
             self.show_error("Choose a model first (File › Choose model…).")
             return
+        if not self.work.confirm_replace("opening another photo"):
+            return
         model, path = self.model, Path(path)
         self.statusBar().showMessage(f"Opening {path.name}…")
         parser = self.parser
@@ -294,7 +295,26 @@ class MainWindow(QMainWindow):
         self.swapper.update_source()
         self.fitter.update_enabled()
         self.renders.full_now()
+        self.work.mark_saved()  # nothing to lose yet; opening a project names its file after this
         self.statusBar().showMessage(f"Opened {document.source.name}", 5000)
+
+    def close_document(self) -> bool:
+        """File › New: back to the empty window (after asking about unsaved changes)."""
+        if self.document is None or not self.work.confirm_replace("starting anew"):
+            return False
+        self.document.history.changed.disconnect(self._on_history)
+        self.document.vectors_changed.disconnect(self._on_vectors_changed)
+        self.document = self.result = self._last_shown = self._pending = None
+        for view in (self.input_view, self.result_view):
+            view.set_image(None)
+        self.canvas_view.set_canvas(None)
+        self.canvas_view.set_photo(None)
+        self.history_strip.refresh(History())
+        self._update_texture_controls()
+        self.swapper.update_source()
+        self.fitter.update_enabled()
+        self.work.mark_saved()
+        return True
 
     def add_references(self, paths: list[str]) -> None:
         if self.model is None:
@@ -340,7 +360,7 @@ class MainWindow(QMainWindow):
         if not self.document:
             return
         self.swapper.plan = None  # a previewed swap was planned on the state before this step
-        self._dirty = True
+        self.work.history_changed()
         history = self.document.history
         self.undo_action.setEnabled(history.can_undo)
         self.redo_action.setEnabled(history.can_redo)
@@ -511,33 +531,13 @@ class MainWindow(QMainWindow):
         view = str(self.settings.value(RESULT_VIEW, DEFAULT_VIEW))
         return view if view in RESULT_VIEWS else DEFAULT_VIEW
 
-    # -- autosave and recovery --------------------------------------------------------------
-    def autosave_now(self) -> bool:
-        """Save the open document to the autosave file if it changed since the last save."""
-        if not (self.document and self._dirty):
-            return False
-        try:
-            self.autosave_path.parent.mkdir(parents=True, exist_ok=True)
-            save_project(self.document, self.autosave_path)
-        except Exception as error:  # never let a background save break editing
-            log.warning("autosave failed: %s", error)
-            return False
-        self._dirty = False
-        self._owns_autosave = True
-        return True
-
-    def recover_autosave(self) -> bool:
-        """Reopen the work a crashed session left in the autosave file."""
-        if not (self.autosave_path.exists() and files.open_project(self, str(self.autosave_path))):
-            return False
-        self._owns_autosave = True
-        return True
-
     def closeEvent(self, event) -> None:
+        if not self.work.confirm_replace("closing"):
+            event.ignore()
+            return
+        self.work.discard_autosave()  # saved or discarded: nothing is left to recover
+        self.work.stop()
         self.renders.stop()
-        self._autosave_timer.stop()
-        if self._owns_autosave:  # a clean exit leaves nothing to recover; others' files stay
-            self.autosave_path.unlink(missing_ok=True)
         self.settings.setValue(WINDOW_GEOMETRY, self.saveGeometry())
         self.settings.setValue(folder_key("references"), self.gallery.last_folder or "")
         self.fitter.cancel()  # a fit stops at its next step instead of holding up the exit
