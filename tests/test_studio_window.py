@@ -10,7 +10,8 @@ from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, QTimer
 from studio_helpers import drag, labels_of, send_mouse, wait_idle
 
-from app.studio.files import choose_model, export_result, open_mask, open_project, save_project_to
+from app.studio.exports import export
+from app.studio.files import choose_model, open_mask, open_project, save_project_to
 from app.studio.main_window import MainWindow
 from app.studio.safe_work import Unsaved
 from e4s_core.photo.io import write_photo
@@ -122,8 +123,8 @@ def test_project_save_and_open_reproduce_labels_vectors_and_result(opened, qtbot
 
 def test_export_writes_valid_files(opened, tmp_path):
     window, _, _ = opened
-    for what, name in (("result", "r.png"), ("photo", "p.jpg"), ("labels", "l.png"), ("color", "c.png")):
-        assert export_result(window, str(tmp_path / name), what), window.errors
+    for what, name in (("face", "r.png"), ("photo", "p.jpg"), ("labels", "l.png"), ("color", "c.png")):
+        assert export(window, str(tmp_path / name), what), window.errors
         with Image.open(tmp_path / name) as image:
             image.load()
     assert Image.open(tmp_path / "p.jpg").size == (512, 512)  # the whole photo, face pasted back
@@ -231,7 +232,7 @@ def test_the_result_is_the_photo_with_the_edit_and_the_raw_render_is_one_toggle_
     assert changed.any() and not changed.all()
     window.raw_render_action.trigger()
     assert window.result_view_mode == "render" and window.document.result_view == "render"
-    assert export_result(window, str(tmp_path / "raw.png"), "result")
+    assert export(window, str(tmp_path / "raw.png"), "face")
     raw = np.asarray(Image.open(tmp_path / "raw.png"))
     assert raw.shape == photo.shape and np.any(raw != face)
 
@@ -244,7 +245,7 @@ def test_an_exported_photo_carries_a_hair_texture_edit(opened, qtbot, tmp_path):
     window.regions.set_checked((region_id("hair"),))
     window.apply_texture(1.0)
     wait_idle(qtbot, window)
-    assert export_result(window, str(tmp_path / "photo.png"), "photo")
+    assert export(window, str(tmp_path / "photo.png"), "photo")
 
     exported = np.asarray(Image.open(tmp_path / "photo.png")).astype(int)
     source = window.document.source

@@ -1,4 +1,4 @@
-"""File actions of the main window: open photo / mask / project, save, export, choose model.
+"""File actions of the main window: open photo / mask / project, save, choose model (exports: exports.py).
 
 Each takes the window as its first argument (the menus call them so). Every failure is shown as a
 message (never a traceback) and leaves the window as it was; every write is atomic.
@@ -6,19 +6,15 @@ message (never a traceback) and leaves the window as it was; every write is atom
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtWidgets import QFileDialog
 
 from e4s_core import load_model
 from e4s_core.errors import E4SError
-from e4s_core.imageio import LABEL_FORMAT_TITLES, LABEL_FORMATS, read_labels, write_labels
+from e4s_core.imageio import LABEL_FORMAT_TITLES, LABEL_FORMATS, read_labels
 from e4s_core.model_files import ModelRegistry
-from e4s_core.photo.io import write_photo
 from e4s_core.photo.parse import BUILT_IN_PARSER, describe_parser, load_parser
-from e4s_core.regions import to_color_mask
 
 from .models.project import load_project, save_project
-from .models.result import pasted_photo
 from .settings import MODEL_PATH, PARSER, folder_key
 from .widgets.model_manager import ModelManagerDialog
 
@@ -117,51 +113,6 @@ def save_project_dialog(window, choose: bool = False) -> bool:
         path = path if path.endswith(".e4s") else path + ".e4s"
         _remember(window, "projects", path)
     return save_project_to(window, path)
-
-
-def export_result(window, path: str, what: str = "result") -> bool:
-    """what: "result" (the face as shown, at the crop's size), "photo" (the full photo with the
-    edit), "labels" or "color"."""
-    document, result, view = window.document, window.result, window.result_view_mode
-    if document is None or (what in ("result", "photo") and result is None):
-        window.show_error("Nothing to export yet: open a photo and wait for the result.")
-        return False
-    labels = document.canvas.labels.copy()
-    try:
-        if what == "labels":
-            write_labels(labels, path)
-        elif what == "color":
-            write_labels(to_color_mask(labels), path)
-        elif what == "photo":
-            pasted = pasted_photo(document.source, result, view)
-            if pasted is None:
-                raise E4SError("This face has no original photo to paste into; export the result instead.")
-            photo = document.source.photo
-            write_photo(pasted, path, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif)
-        else:
-            write_photo(np.ascontiguousarray(result.face(view)), path)
-    except E4SError as error:
-        window.show_error(str(error))
-        return False
-    window.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
-    return True
-
-
-def export_dialog(window) -> None:
-    choices = {
-        "Result face, as shown (*.png *.jpg)": "result",
-        "The whole photo with the edit (*.png *.jpg)": "photo",
-        "Label map (*.png)": "labels",
-        "Color mask (*.png)": "color",
-    }
-    path, chosen = QFileDialog.getSaveFileName(
-        window, "Export", _folder(window, "exports"), ";;".join(choices)
-    )
-    if path:
-        if not Path(path).suffix:
-            path += ".png"
-        _remember(window, "exports", path)
-        export_result(window, path, choices.get(chosen, "result"))
 
 
 def choose_model(window, path: str | None) -> bool:

@@ -31,6 +31,7 @@ from e4s_core.regions import REGIONS, region_id
 from e4s_core.untrusted import printable
 
 from . import files
+from .exports import EXPORT_KINDS, export_dialog
 from .fit_action import TASK_KEY as FIT_TASK
 from .fit_action import FitAction
 from .models.document import Document, PendingTexture, content_hash, load_face, make_reference
@@ -154,7 +155,13 @@ class MainWindow(QMainWindow):
             QKeySequence.StandardKey.SaveAs,
         )
         file_menu.addSeparator()
-        self._action(file_menu, "&Export result…", in_window(files.export_dialog), "Ctrl+Shift+E")
+        self.export_actions = {
+            kind.name: self._action(
+                file_menu, kind.menu_text, lambda _=False, k=kind.name: export_dialog(self, k), kind.shortcut
+            )
+            for kind in EXPORT_KINDS
+        }
+        file_menu.addSeparator()
         self._action(file_menu, "Choose &model…", in_window(files.choose_model_dialog))
         self._action(file_menu, "Choose &parser…", in_window(files.choose_parser_dialog))
         self._action(file_menu, "Manage models and &parsers…", in_window(files.model_manager_dialog))

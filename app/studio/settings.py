@@ -19,5 +19,10 @@ def folder_key(kind: str) -> str:
     return f"folders/{kind}"
 
 
+def export_format_key(kind: str) -> str:
+    """The key remembering the file type last used for an export kind ("face", "photo", ...)."""
+    return f"exports/{kind}/format"
+
+
 def user_settings() -> QSettings:
     return QSettings(ORGANIZATION, APPLICATION)
