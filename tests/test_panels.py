@@ -1,5 +1,6 @@
 """The side panels behave as a user sees them: region bar, reference gallery, history strip, tools."""
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,7 +15,7 @@ from app.studio.models.history import History
 from app.studio.models.tools import TOOLS
 from app.studio.widgets.gallery import ReferenceGallery
 from app.studio.widgets.history_strip import HistoryStrip
-from app.studio.widgets.region_bar import RegionBar, text_color
+from app.studio.widgets.region_bar import SELECTED_MARK, RegionBar, contrast_ratio, text_color
 from app.studio.widgets.tool_panel import ToolPanel
 from e4s_core.regions import NUM_REGIONS, REGIONS
 
@@ -25,16 +26,39 @@ def add(qtbot):
 
 
 # -- region bar ------------------------------------------------------------------------------
+def _stylesheet_colors(style: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(background, text) of a region button's normal state, read from its style sheet."""
+    normal = style.split("}")[0]
+    background = re.search(r"background-color: rgb\((\d+), (\d+), (\d+)\)", normal)
+    text = re.search(r"[^-]color: rgb\((\d+), (\d+), (\d+)\)", normal)
+    return tuple(map(int, background.groups())), tuple(map(int, text.groups()))
+
+
 def test_region_buttons_show_the_region_table(add):
     bar = add(RegionBar())
     for region in REGIONS:
         button = bar.button(region.id)
-        assert region.label in button.text() and region.shortcut in button.text()
+        assert region.label in button.text()
         assert button.toolTip() == f"{region.label} ({region.shortcut})"
-        assert "background-color: rgb({}, {}, {})".format(*region.color) in button.styleSheet()
-        assert "color: rgb({}, {}, {})".format(*text_color(region.color)) in button.styleSheet()
+        assert _stylesheet_colors(button.styleSheet())[0] == region.color
     assert [bar.check_box(r.id).text() for r in REGIONS] == [r.label for r in REGIONS]
-    assert text_color((0, 0, 0)) == (255, 255, 255) and text_color((255, 255, 0)) == (0, 0, 0)
+
+
+def test_every_region_button_text_meets_the_contrast_ratio(add):
+    bar = add(RegionBar())
+    for region in REGIONS:
+        background, text = _stylesheet_colors(bar.button(region.id).styleSheet())
+        assert contrast_ratio(background, text) >= 4.5, region.label
+    assert contrast_ratio((0, 0, 0), (255, 255, 255)) == pytest.approx(21)
+    assert contrast_ratio((255, 0, 0), (255, 255, 255)) == pytest.approx(4.0, abs=0.01)  # WCAG's own example
+    assert text_color((255, 0, 0)) == (0, 0, 0)  # so red takes black text (5.25:1)
+
+
+def test_the_selected_region_says_so_in_its_text(add):
+    bar = add(RegionBar())
+    bar.set_active(REGIONS[4].id)
+    marked = [r.label for r in REGIONS if bar.button(r.id).text().startswith(SELECTED_MARK)]
+    assert marked == [REGIONS[4].label]
 
 
 def test_clicking_a_region_button_makes_it_the_paint_label(add, qtbot):

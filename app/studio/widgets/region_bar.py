@@ -26,17 +26,30 @@ from e4s_core.regions import NUM_REGIONS, REGIONS, Region
 COLUMNS = 6  # 12 regions -> two rows of six, readable in a side panel and under a wide canvas
 
 
-def text_color(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
-    """Black or white, whichever reads better on ``rgb`` (WCAG relative luminance)."""
+MIN_CONTRAST = 4.5  # WCAG AA for normal text
+SELECTED_MARK = "✓ "  # the selected paint region says so in words, not only with its border
+
+
+def relative_luminance(rgb: tuple[int, int, int]) -> float:
+    """WCAG 2 relative luminance of an sRGB colour (0 black .. 1 white)."""
 
     def linear(channel: int) -> float:
         c = channel / 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
     r, g, b = (linear(c) for c in rgb)
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    # 0.179 is where black and white text have equal contrast ratio against the background.
-    return (0, 0, 0) if luminance > 0.179 else (255, 255, 255)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio, 1 (none) .. 21 (black on white)."""
+    light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_color(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Black or white, whichever contrasts more with ``rgb``; one of them always reaches 4.58:1."""
+    return max(((0, 0, 0), (255, 255, 255)), key=lambda text: contrast_ratio(text, rgb))
 
 
 def region_tooltip(region: Region) -> str:
@@ -74,7 +87,7 @@ class RegionBar(QWidget):
         paint_grid = QGridLayout(paint_box)
         paint_grid.setSpacing(3)
         for region in REGIONS:
-            button = QPushButton(f"{region.label} ({region.shortcut})")
+            button = QPushButton(region.label)
             button.setCheckable(True)
             button.setToolTip(region_tooltip(region))
             button.setStyleSheet(self._button_style(region.color))
@@ -133,6 +146,8 @@ class RegionBar(QWidget):
         return self._buttons.button(region_id)
 
     def _on_button_toggled(self, region_id: int, checked: bool) -> None:
+        label = REGIONS[region_id].label
+        self._buttons.button(region_id).setText(SELECTED_MARK + label if checked else label)
         if checked:
             self.active_changed.emit(region_id)
 
