@@ -4,8 +4,8 @@ import numpy as np
 import torch
 from conftest import random_network, tiny_config
 from photos import astronaut, grace_hopper
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from e4s_core import E4SModel, ModelInfo
@@ -67,3 +67,13 @@ def labels_of(window) -> np.ndarray:
 def wait_idle(qtbot, window, timeout: int = 30000) -> None:
     """Until the window has no task queued and no render running, owed or waiting."""
     qtbot.waitUntil(lambda: window.tasks.pending == 0 and not window.renders.pending, timeout=timeout)
+
+
+def wheel(widget, x: float, y: float, notches: int) -> None:
+    """Turn the mouse wheel by ``notches`` (positive: away from the user) over (x, y)."""
+    pos = QPointF(x, y)
+    event = QWheelEvent(
+        pos, QPointF(widget.mapToGlobal(pos.toPoint())), QPoint(), QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+    )  # fmt: skip
+    QApplication.sendEvent(widget, event)

@@ -39,6 +39,7 @@ from .models.edits import TextureEdit
 from .models.history import History
 from .models.result import DEFAULT_VIEW, RESULT_VIEWS, Result, ResultRenderer
 from .models.tools import TOOLS
+from .models.viewport import Viewport
 from .safe_work import SafeWork
 from .settings import PARSER, RESULT_VIEW, WINDOW_GEOMETRY, folder_key, user_settings
 from .swap_action import SwapAction
@@ -46,6 +47,7 @@ from .widgets.canvas_view import MaskCanvasView
 from .widgets.gallery import ReferenceGallery
 from .widgets.history_strip import HistoryStrip
 from .widgets.image_view import ImageView
+from .widgets.pane_row import PaneRow
 from .widgets.region_bar import RegionBar
 from .widgets.tool_panel import ToolPanel
 from .workers.render_scheduler import RenderScheduler
@@ -96,11 +98,13 @@ class MainWindow(QMainWindow):
         self.gallery = ReferenceGallery()
         self.regions = RegionBar()
         self.history_strip = HistoryStrip()
-        views = QSplitter(Qt.Orientation.Horizontal)
+        self.viewport = Viewport()  # one zoom and pan for the three panes
         for view in (self.input_view, self.canvas_view, self.result_view):
-            views.addWidget(view)
+            view.set_viewport(self.viewport)
+        self.panes = PaneRow([self.input_view, self.canvas_view, self.result_view])
         center = QVBoxLayout()
-        center.addWidget(views, 1)
+        center.setContentsMargins(0, 0, 0, 0)
+        center.addWidget(self.panes, 1)
         center.addWidget(self.regions)
         center.addWidget(self.history_strip)
         middle = QWidget()
@@ -183,7 +187,17 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         self.split_action = self._action(view_menu, "&Split compare", self.toggle_split, "S")
         self.split_action.setCheckable(True)
-        self._action(view_menu, "&Fit mask", lambda: self.canvas_view.fit(), "Ctrl+0")
+        self._action(view_menu, "&Fit the face in the panes", self.viewport.fit, "Ctrl+0")
+        self._action(
+            view_menu, "Zoom &in", lambda: self.canvas_view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn
+        )
+        self._action(
+            view_menu, "Zoom &out", lambda: self.canvas_view.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut
+        )
+        self.cycle_panes_action = self._action(
+            view_menu, "&Next pane large (input, mask, result, all)", lambda: self.panes.cycle(1), "Tab"
+        )
+        self._action(view_menu, "&Previous pane large", lambda: self.panes.cycle(-1), "Shift+Tab")
         self.raw_render_action = self._action(
             view_menu, "Show the model's &raw render", self._on_result_view, "V"
         )

@@ -18,9 +18,9 @@ from e4s_core.regions import LABEL_MAP_SIZE, PALETTE
 from ..models.canvas import LabelCanvas
 from ..models.edits import Box
 from ..models.tools import TOOLS, tool_named
+from ..models.viewport import Viewport
 from .image_view import RgbImage
 
-MIN_ZOOM, MAX_ZOOM = 0.25, 16.0
 WHEEL_STEP = 1.25  # zoom factor per wheel notch (120 eighths of a degree)
 CRISP_ZOOM = 2.0  # from here on label pixels are visible squares: draw them nearest-neighbour
 STROKE_PREVIEW_MS = 30  # live-preview rate cap; the render worker drops what it cannot absorb
@@ -43,7 +43,8 @@ class MaskCanvasView(QWidget):
         self._overlay: QImage | None = None
         self._opacity, self._tool = 0.6, TOOLS[0].name
         self._show_tool_cursor()
-        self._zoom, self._offset, self._fitted = 1.0, QPointF(0, 0), True
+        self.viewport = Viewport()  # the window shares one between the three panes
+        self.viewport.changed.connect(self.update)
         self._drag: str | None = None  # "stroke", "rect" or "pan" while a button is held
         self._rect: tuple[float, float, float, float] = (0, 0, 0, 0)  # label x0, y0, x1, y1
         self._pan_from, self._mouse = QPointF(), None  # _mouse: last hover position, None outside
@@ -66,8 +67,6 @@ class MaskCanvasView(QWidget):
         if canvas is not None:
             canvas.changed.connect(self._canvas_changed)  # held weakly: a collected view stops listening
         self._rebuild_overlay()
-        if self._fitted:
-            self.fit()
         self.update()
 
     def set_photo(self, rgb: np.ndarray | None) -> None:
@@ -121,11 +120,32 @@ class MaskCanvasView(QWidget):
             self._canvas.brush_radius = max(0, int(round(radius)))
         self._dirty(before.united(self._cursor_rect()))
 
-    # -- view transform ----------------------------------------------------------------------
+    # -- view transform (the shared Viewport, in this widget's size) -----------------------------
+    def set_viewport(self, viewport: Viewport) -> None:
+        """Share zoom and pan with other panes."""
+        self.viewport.changed.disconnect(self.update)
+        self.viewport = viewport
+        viewport.changed.connect(self.update)
+        self.update()
+
     @property
     def zoom(self) -> float:
         """Screen pixels per label pixel."""
-        return self._zoom
+        side = self._canvas.size if self._canvas is not None else LABEL_MAP_SIZE
+        return self.viewport.image_rect(self.width(), self.height())[2] / side
+
+    @property
+    def _zoom(self) -> float:
+        return max(1e-6, self.zoom)
+
+    @property
+    def _offset(self) -> QPointF:
+        left, top, _, _ = self.viewport.image_rect(self.width(), self.height())
+        return QPointF(left, top)
+
+    def _fit_units(self, vector: QPointF) -> tuple[float, float]:
+        side = max(1, min(self.width(), self.height()))
+        return vector.x() / side, vector.y() / side
 
     def label_at(self, pos: QPointF) -> tuple[float, float]:
         """Widget position -> label-map (x, y); integer values are pixel centres."""
@@ -138,20 +158,13 @@ class MaskCanvasView(QWidget):
         return QRectF(offset + QPointF(left, top) * zoom, offset + QPointF(right, bottom) * zoom)
 
     def fit(self) -> None:
-        """Fit the whole map in the widget, centred; kept on resize until the user zooms or pans."""
-        side = self._canvas.size if self._canvas is not None else LABEL_MAP_SIZE
-        self._zoom = max(1e-3, min(self.width(), self.height()) / side)
-        self._offset = QPointF(self.width() - side * self._zoom, self.height() - side * self._zoom) / 2
-        self._fitted = True
-        self.update()
+        """Fit the whole map in the widget, centred (and every pane sharing the viewport)."""
+        self.viewport.fit()
 
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
         """Zoom keeping the label point under ``anchor`` (default: the widget centre) in place."""
-        anchor = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
-        new_zoom = min(MAX_ZOOM, max(MIN_ZOOM, self._zoom * factor))
-        self._offset = anchor - (anchor - self._offset) * (new_zoom / self._zoom)
-        self._zoom, self._fitted = new_zoom, False
-        self.update()
+        centre = QPointF(self.width() / 2, self.height() / 2)
+        self.viewport.zoom_at(factor, self._fit_units((anchor if anchor is not None else centre) - centre))
 
     # -- mouse -------------------------------------------------------------------------------
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt override)
@@ -183,9 +196,8 @@ class MaskCanvasView(QWidget):
         pos = event.position()
         self._move_cursor(pos)
         if self._drag == "pan":
-            self._offset += pos - self._pan_from
-            self._pan_from, self._fitted = pos, False
-            self.update()
+            self.viewport.pan_by(*self._fit_units(pos - self._pan_from))
+            self._pan_from = pos
         elif self._drag == "stroke" and self._canvas is not None:
             self._canvas.stroke_to(*self.label_at(pos))
             self._throttled_stroke_moved()
@@ -236,11 +248,6 @@ class MaskCanvasView(QWidget):
     def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         self._move_cursor(None)
         super().leaveEvent(event)
-
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
-        if self._fitted:
-            self.fit()
-        super().resizeEvent(event)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(LABEL_MAP_SIZE, LABEL_MAP_SIZE)

@@ -1,4 +1,8 @@
-"""A read-only image pane (input photo, result) with a before/after compare and a busy veil."""
+"""A read-only image pane (input photo, result) with a before/after compare and a busy veil.
+
+Zoom (wheel) and pan (drag; middle-drag while comparing) go through a ``Viewport`` that the window
+shares with the other panes, so all three always show the same part of the face.
+"""
 
 import numpy as np
 from PySide6 import QtGui
@@ -8,9 +12,12 @@ from PySide6.QtWidgets import QWidget
 
 from e4s_core.regions import LABEL_MAP_SIZE
 
+from ..models.viewport import Viewport, fitted_size
+
 BACKGROUND = QColor(38, 38, 40)
 SPLIT_RANGE = (0.01, 0.99)  # a divider at the very edge would hide one side and be hard to grab
 DIVIDER_GRAB_PX = 6  # how close to the divider the resize cursor appears
+WHEEL_STEP = 1.25  # zoom factor per wheel notch, as in the mask pane
 
 
 class RgbImage(QImage):
@@ -36,6 +43,9 @@ class ImageView(QWidget):
         self._other: RgbImage | None = None
         self._split: float | None = None
         self._busy, self._dragging = False, False
+        self._pan_from: QPointF | None = None  # while a drag pans the image
+        self.viewport = Viewport()
+        self.viewport.changed.connect(self.update)
         self._placeholder = ""
         self._scaled: dict[str, tuple[QImage, QSize, QImage]] = {}  # role -> (source, size, scaled)
         self.setMouseTracking(True)  # the divider's resize cursor shows on hover
@@ -73,18 +83,26 @@ class ImageView(QWidget):
         return self._busy
 
     # -- geometry ----------------------------------------------------------------------------
+    def set_viewport(self, viewport: Viewport) -> None:
+        """Share zoom and pan with other panes."""
+        self.viewport.changed.disconnect(self.update)
+        self.viewport = viewport
+        viewport.changed.connect(self.update)
+        self.update()
+
     def image_rect(self) -> QRectF:
-        """Where the image is drawn: fitted with its aspect ratio kept, centred; empty if none."""
+        """Where the image is drawn: the shared viewport in this pane's size; empty if none."""
         base = self._image if self._image is not None else self._other
         if base is None or base.isNull():
             return QRectF()
-        size = base.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        return QRectF(
-            (self.width() - size.width()) / 2,
-            (self.height() - size.height()) / 2,
-            size.width(),
-            size.height(),
-        )
+        aspect = base.width() / max(1, base.height())
+        return QRectF(*self.viewport.image_rect(self.width(), self.height(), aspect))
+
+    def _fit_units(self, vector: QPointF) -> tuple[float, float]:
+        base = self._image if self._image is not None else self._other
+        aspect = 1.0 if base is None or base.isNull() else base.width() / max(1, base.height())
+        fitted_w, fitted_h = fitted_size(self.width(), self.height(), aspect)
+        return vector.x() / max(fitted_w, 1), vector.y() / max(fitted_h, 1)
 
     def _divider_x(self, rect: QRectF) -> float | None:
         return None if self._split is None else rect.left() + self._split * rect.width()
@@ -103,6 +121,15 @@ class ImageView(QWidget):
             cached = self._scaled[role] = (image, size, scaled)
         return cached[2]
 
+    def _draw(self, painter: QPainter, role: str, image: QImage, rect: QRectF) -> None:
+        if rect.width() * self.devicePixelRatioF() < image.width():  # shrinking: averaged, cached
+            painter.drawImage(rect.topLeft(), self._scaled_image(role, image, rect))
+        else:  # enlarging (zoomed in): bilinear, and Qt draws only the visible part
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            painter.drawImage(rect, image, QRectF(image.rect()))
+            painter.restore()
+
     # -- painting ----------------------------------------------------------------------------
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
@@ -117,7 +144,7 @@ class ImageView(QWidget):
         if divider is None:  # plain view, or hold-to-compare showing the other image whole
             role, shown = ("other", self._other) if self._other is not None else ("image", self._image)
             if shown is not None and not rect.isEmpty():
-                painter.drawImage(rect.topLeft(), self._scaled_image(role, shown, rect))
+                self._draw(painter, role, shown, rect)
         elif not rect.isEmpty():
             for role, image, clip in (
                 ("other", self._other, QRectF(rect.left(), rect.top(), divider - rect.left(), rect.height())),
@@ -126,7 +153,7 @@ class ImageView(QWidget):
                 if image is not None:
                     painter.save()
                     painter.setClipRect(clip)
-                    painter.drawImage(rect.topLeft(), self._scaled_image(role, image, rect))
+                    self._draw(painter, role, image, rect)
                     painter.restore()
             self._paint_divider(painter, rect, divider)
         if self._busy:
@@ -145,7 +172,18 @@ class ImageView(QWidget):
         painter.setPen(QColor(255, 255, 255, 230))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Rendering…")
 
-    # -- divider drag ------------------------------------------------------------------------
+    # -- zoom, pan and the divider drag ------------------------------------------------------
+    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        notches = event.angleDelta().y() / 120  # fractional on touchpads
+        if notches:
+            centre = QPointF(self.width() / 2, self.height() / 2)
+            self.viewport.zoom_at(WHEEL_STEP**notches, self._fit_units(event.position() - centre))
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        self.viewport.fit()  # a double click shows the whole face again
+        event.accept()
+
     def _split_at(self, x: float) -> None:
         rect = self.image_rect()
         if rect.width() <= 0:
@@ -157,14 +195,23 @@ class ImageView(QWidget):
             self.update()
 
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt override)
-        # A press anywhere on the image moves the divider there: quicker than hunting for it.
+        # While comparing, a left press anywhere moves the divider there (quicker than hunting for
+        # it) and the middle button pans; otherwise any drag pans.
         if self._split is not None and event.button() == Qt.MouseButton.LeftButton:
             self._dragging = True
             self._split_at(event.position().x())
+        elif event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
+            self._pan_from = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
         event.accept()
 
     def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt override)
         x = event.position().x()
+        if self._pan_from is not None:
+            self.viewport.pan_by(*self._fit_units(event.position() - self._pan_from))
+            self._pan_from = event.position()
+            event.accept()
+            return
         if self._dragging:
             self._split_at(x)
         divider = self._divider_x(self.image_rect())
@@ -175,6 +222,9 @@ class ImageView(QWidget):
     def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 (Qt override)
         if event.button() == Qt.MouseButton.LeftButton:
             self._dragging = False
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.setCursor(Qt.CursorShape.ArrowCursor)
         event.accept()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)

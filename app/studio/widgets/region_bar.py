@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from e4s_core.regions import NUM_REGIONS, REGIONS, Region
 
-COLUMNS = 6  # 12 regions -> two rows of six, readable in a side panel and under a wide canvas
+COLUMNS = 4  # 12 regions -> three rows of four: fits under the panes of a 1024 px wide window
 
 
 MIN_CONTRAST = 4.5  # WCAG AA for normal text
