@@ -7,6 +7,7 @@ inference builds no graph unless the inputs ask for one (photo fitting).
 
 import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -56,6 +57,14 @@ class E4SModel:
         self.network.to(device=device, dtype=dtype)
         self.identity = next(_IDENTITIES)  # what was cached for it lives on the old device or dtype
         return self
+
+    @property
+    def bundled(self) -> bool:
+        """The small stylised model shipped in the package (trained on synthetic faces)."""
+        from .paths import DEFAULT_MODEL_FILE
+
+        source = self.info.source
+        return bool(source) and Path(source).resolve() == DEFAULT_MODEL_FILE.resolve()
 
     def describe(self) -> str:
         precision = str(self.dtype).replace("torch.", "")

@@ -45,10 +45,11 @@ def build_parser(commands: dict[str, Command] | None = None) -> argparse.Argumen
     return parser
 
 
-def build_studio_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
+def build_studio_parser(commands: dict[str, Command] | None = None) -> argparse.ArgumentParser:
+    listed = ", ".join(commands) if commands else "e.g. align, parse, edit, swap"
     parser = argparse.ArgumentParser(
         prog="e4s-studio",
-        description="Open the E4S Studio window (commands: " + ", ".join(commands) + "; see --help).",
+        description=f"Open the E4S Studio window (commands: {listed}; see --help).",
     )
     parser.add_argument("photo", nargs="?", help="a photo or aligned face to open")
     parser.add_argument("--model", help="checkpoint file (default: the last chosen, else the bundled model)")
@@ -59,14 +60,22 @@ def build_studio_parser(commands: dict[str, Command]) -> argparse.ArgumentParser
     return parser
 
 
+def _names_a_file(argument: str) -> bool:
+    """A photo's path, never a command's name (command names hold neither dots nor slashes)."""
+    return any(sign in argument for sign in (".", "/", os.sep))
+
+
 OUT_OF_MEMORY = "ran out of memory. Use a smaller photo or --size, or close other programs, then try again."
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    commands = all_commands()
     first = next((a for a in argv if not a.startswith("-")), None)
     wants_help = any(a in ("-h", "--help") for a in argv)
+    if not wants_help and (first is None or _names_a_file(first)):
+        # The window: skip importing every command (and PyTorch with them) so it shows at once.
+        return _open_studio(build_studio_parser().parse_args(argv))
+    commands = all_commands()
     if first not in commands and not wants_help:
         return _open_studio(build_studio_parser(commands).parse_args(argv))
     parser = build_parser(commands)

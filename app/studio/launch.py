@@ -4,17 +4,17 @@ import logging
 import os
 import sys
 
-from e4s_core import load_model
 from e4s_core.errors import E4SError
 from e4s_core.untrusted import printable
 
 log = logging.getLogger(__name__)
 
 
-def _load_startup_model(path: str | None, device: str | None):
+def startup_model(path: str | None, device: str | None):
     """(model, problem): the model on the command line, else the last one chosen in the studio,
     else the one ``e4s-studio models use`` chose, else the bundled one; ``problem`` says why an
-    earlier candidate could not be used."""
+    earlier candidate could not be used. Slow (seconds): the window runs it on its task thread."""
+    from e4s_core import load_model
     from e4s_core.model_files import ModelRegistry
 
     from .settings import MODEL_PATH, user_settings
@@ -38,6 +38,56 @@ def _load_startup_model(path: str | None, device: str | None):
     return None, problem
 
 
+def start_studio(
+    photo: str | None = None,
+    model_path: str | None = None,
+    device: str | None = None,
+    screenshot: bool = False,
+):
+    """(app, window): the window shown at once, the model loading and the photo opening behind it.
+
+    A splash appears before PyTorch is imported (about 2 s on a small CPU); the window follows
+    and says what it is doing until the first result is on screen.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("E4S Studio")
+    splash = None if screenshot else _splash(app)
+    from .main_window import MainWindow  # imports PyTorch: the slow part of starting
+
+    window = MainWindow(None)
+    window.show()
+    if splash is not None:
+        splash.finish(window)
+    window.load_model_in_background(lambda: startup_model(model_path, device))
+    if photo:
+        window.open_photo(photo)  # opens as soon as the model is there
+    return app, window
+
+
+def _splash(app):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+    from PySide6.QtWidgets import QSplashScreen
+
+    pixmap = QPixmap(420, 160)
+    pixmap.fill(QColor(38, 38, 40))
+    painter = QPainter(pixmap)
+    painter.setPen(QColor(235, 235, 235))
+    font = QFont(app.font())
+    font.setPointSize(20)
+    painter.setFont(font)
+    painter.drawText(pixmap.rect().adjusted(0, 30, 0, 0), Qt.AlignmentFlag.AlignHCenter, "E4S Studio")
+    painter.end()
+    splash = QSplashScreen(pixmap)
+    bottom = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
+    splash.showMessage("Starting… (loading PyTorch)", bottom, QColor(180, 180, 180))
+    splash.show()
+    app.processEvents()
+    return splash
+
+
 def run_studio(
     photo: str | None = None,
     model_path: str | None = None,
@@ -49,22 +99,9 @@ def run_studio(
 
         check_output_path(screenshot, (".png",), "the screenshot")  # before minutes of work
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
-    from .main_window import MainWindow
-
-    if screenshot:
         _quiet_offscreen_warnings()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("E4S Studio")
-    model, problem = _load_startup_model(model_path, device)
-    window = MainWindow(model)
-    if problem:
-        window.statusBar().showMessage(problem, 15000)
-    window.show()
-    if photo:
-        window.open_photo(photo)
-    elif not screenshot and window.work.autosave_path.exists():
+    app, window = start_studio(photo, model_path, device, screenshot=bool(screenshot))
+    if not photo and not screenshot and window.work.autosave_path.exists():
         from PySide6.QtWidgets import QMessageBox
 
         answer = QMessageBox.question(
@@ -73,7 +110,7 @@ def run_studio(
         if answer == QMessageBox.StandardButton.Yes:
             window.work.recover_autosave()
     if screenshot:
-        return take_screenshot(app, window, screenshot)
+        return take_screenshot(app, window, screenshot, photo=bool(photo))
     return app.exec()
 
 
@@ -89,7 +126,7 @@ def _quiet_offscreen_warnings() -> None:
     qInstallMessageHandler(handler)
 
 
-def take_screenshot(app, window, path: str, timeout_s: float = 120.0) -> int:
+def take_screenshot(app, window, path: str, photo: bool, timeout_s: float = 120.0) -> int:
     """Wait for the photo (if any) to open and render fully, then save the window as PNG."""
     import time
 
@@ -98,13 +135,14 @@ def take_screenshot(app, window, path: str, timeout_s: float = 120.0) -> int:
     window.setProperty("quiet", True)
     window.resize(1600, 900)
     deadline = time.monotonic() + timeout_s
-    waiting_for_photo = window.tasks.pending > 0
+    waiting_for_photo = photo
     while time.monotonic() < deadline:
         app.processEvents()
+        loaded = window.model is not None and not window.opening_photo
         opened = window.document is not None or not waiting_for_photo
         rendered = window.document is None or window.result is not None
         idle = window.tasks.pending == 0 and not window.renders.pending
-        if (opened and rendered and idle) or (window.errors and idle):  # a failure ends the wait
+        if (loaded and opened and rendered and idle) or (window.errors and idle):  # a failure ends the wait
             break
         time.sleep(0.02)
     app.processEvents()

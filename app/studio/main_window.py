@@ -34,16 +34,25 @@ from . import files
 from .exports import EXPORT_KINDS, export_dialog
 from .fit_action import TASK_KEY as FIT_TASK
 from .fit_action import FitAction
-from .models.document import Document, PendingTexture, content_hash, load_face, make_reference
+from .models.document import Document, PendingTexture
 from .models.edits import TextureEdit
 from .models.history import History
 from .models.result import DEFAULT_VIEW, RESULT_VIEWS, Result, ResultRenderer
 from .models.tools import TOOLS
 from .models.viewport import Viewport
+from .reference_actions import ReferenceActions
 from .safe_work import SafeWork
-from .settings import PARSER, RESULT_VIEW, WINDOW_GEOMETRY, folder_key, user_settings
+from .settings import (
+    BUNDLED_MODEL_NOTE_DISMISSED,
+    PARSER,
+    RESULT_VIEW,
+    WINDOW_GEOMETRY,
+    folder_key,
+    user_settings,
+)
 from .swap_action import SwapAction
 from .widgets.canvas_view import MaskCanvasView
+from .widgets.first_run_note import FirstRunNote
 from .widgets.gallery import ReferenceGallery
 from .widgets.history_strip import HistoryStrip
 from .widgets.image_view import ImageView
@@ -57,6 +66,7 @@ from .workers.task_queue import TaskQueue
 log = logging.getLogger(__name__)
 
 PREVIEW_SIZE = 256
+MODEL_TASK = "model"
 
 
 class MainWindow(QMainWindow):
@@ -75,11 +85,13 @@ class MainWindow(QMainWindow):
         self._active_label = region_id("skin")
         self.renders = RenderScheduler(self.worker, self._render_job, self)
         self._renderer = ResultRenderer()  # used only on the render thread
-        self._reference_cache: dict[tuple[str, int], object] = {}
-        self.references: dict[str, object] = {}  # the gallery's faces, for every document
+        self._loading_model = False
+        self._photo_after_model: Path | None = None  # asked for while the model was loading
         self._timing_note = ""  # the last "Rendered in" note, which later notes may replace
         self.work = SafeWork(self, self.settings)  # modified marker, unsaved prompt, autosave
         self._build_views()
+        self.reference_actions = ReferenceActions(self)  # add, re-parse, paint a mask, remove
+        self.references = self.reference_actions.references  # hash -> the gallery's faces
         self._build_actions()
         self._connect()
         self._restore_settings()
@@ -102,8 +114,10 @@ class MainWindow(QMainWindow):
         for view in (self.input_view, self.canvas_view, self.result_view):
             view.set_viewport(self.viewport)
         self.panes = PaneRow([self.input_view, self.canvas_view, self.result_view])
+        self.first_run_note = FirstRunNote()
         center = QVBoxLayout()
         center.setContentsMargins(0, 0, 0, 0)
+        center.addWidget(self.first_run_note)
         center.addWidget(self.panes, 1)
         center.addWidget(self.regions)
         center.addWidget(self.history_strip)
@@ -234,11 +248,14 @@ class MainWindow(QMainWindow):
         self.canvas_view.label_picked.connect(self.set_label)
         self.canvas_view.stroke_moved.connect(lambda: self.renders.preview())
         self.canvas_view.edited.connect(self._on_mask_edited)
-        self.gallery.files_requested.connect(self.add_references)
         self.gallery.reference_selected.connect(self._on_texture_controls)
         self.gallery.reference_selected.connect(self.swapper.update_source)
         self.regions.checked_changed.connect(self._on_texture_controls)
         self.history_strip.step_clicked.connect(self._go_to_step)
+        self.first_run_note.manage_requested.connect(lambda: files.model_manager_dialog(self))
+        self.first_run_note.dismissed.connect(
+            lambda: self.settings.setValue(BUNDLED_MODEL_NOTE_DISMISSED, True)
+        )
 
     # -- state shared by actions ---------------------------------------------------------
     def show_error(self, message: str, dialog: bool = True) -> None:
@@ -248,7 +265,12 @@ class MainWindow(QMainWindow):
         if dialog and not self.property("quiet"):
             QMessageBox.warning(self, "E4S Studio", message)
 
+    def _update_first_run_note(self) -> None:
+        dismissed = str(self.settings.value(BUNDLED_MODEL_NOTE_DISMISSED, "false")).lower() == "true"
+        self.first_run_note.setVisible(self.model is not None and self.model.bundled and not dismissed)
+
     def _update_model_label(self) -> None:
+        self._update_first_run_note()
         text = self.model.describe() if self.model else "No model loaded — File › Choose model…"
         self.model_label.setText(f"{text} · parser: {describe_parser(self.parser)}")
         self.fitter.update_enabled()
@@ -275,8 +297,44 @@ class MainWindow(QMainWindow):
             self.document.canvas.protect_others = on
 
     # -- documents -----------------------------------------------------------------------
+    def load_model_in_background(self, load) -> None:
+        """Run ``load() -> (model or None, problem or None)`` on the task thread; the window says so."""
+        self._loading_model = True
+        self.model_label.setText("Loading the model…")
+        self.statusBar().showMessage("Loading the model…")
+        self.busy_bar.show()
+        self.tasks.submit(MODEL_TASK, load)
+
+    @property
+    def opening_photo(self) -> bool:
+        """A photo is waiting for the model or being opened."""
+        return self._photo_after_model is not None or self.tasks.has("open")
+
+    def _on_model_loaded(self, outcome: RenderOutcome) -> None:
+        self._loading_model = False
+        model, problem = (None, outcome.error) if outcome.error else outcome.value
+        waiting, self._photo_after_model = self._photo_after_model, None
+        if model is None:
+            self.show_error(f"No model could be loaded: {problem} Choose one: File › Choose model…")
+            self._update_model_label()
+            return
+        self.model = model
+        self._update_model_label()
+        self.statusBar().showMessage(
+            problem or f"Model ready: {model.describe()}", 15000 if problem else 3000
+        )
+        if waiting is not None:
+            self.open_photo(waiting)
+        elif self.document is not None:  # e.g. a project recovered while the model loaded
+            self.renders.full_now()
+
     def open_photo(self, path: str | Path) -> None:
         """Open, align, parse and encode in the background; the window stays responsive."""
+        if self._loading_model:
+            if self.work.confirm_replace("opening another photo"):
+                self._photo_after_model = Path(path)
+                self.statusBar().showMessage(f"Loading the model, then {Path(path).name}…")
+            return
         if self.model is None:
             self.show_error("Choose a model first (File › Choose model…).")
             return
@@ -338,39 +396,17 @@ class MainWindow(QMainWindow):
         return True
 
     def add_references(self, paths: list[str]) -> None:
-        if self.model is None:
-            self.show_error("Choose a model first (File › Choose model…).")
-            return
-        for path in paths:
-            self.gallery.add_pending(path)
-            self.tasks.submit(f"reference:{path}", lambda p=path: self._encode_reference(p))
-
-    def _encode_reference(self, path: str):
-        """Runs on the task thread: align, parse and encode once per file content and model."""
-        model = self.model
-        parser = self.parser
-        key = (content_hash(Path(path).read_bytes()), model.identity, describe_parser(parser))
-        if key not in self._reference_cache:
-            self._reference_cache[key] = make_reference(model, load_face(path, parser=parser))
-        return self._reference_cache[key]
+        self.reference_actions.add(paths)
 
     def _on_task(self, outcome: RenderOutcome) -> None:
         self._on_busy(self.worker.busy)
         key = outcome.kind
-        if key == FIT_TASK:
+        if key == MODEL_TASK:
+            self._on_model_loaded(outcome)
+        elif key == FIT_TASK:
             self.fitter.finish(outcome)
-        elif key.startswith("reference:"):
-            path = key.split(":", 1)[1]
-            if outcome.error:
-                self.gallery.set_failed(path, outcome.error)
-                self.show_error(f"{Path(path).name}: {outcome.error}", dialog=False)
-            else:
-                reference = self.references.setdefault(outcome.value.hash, outcome.value)
-                if self.document is not None:
-                    self.document.add_reference(reference)
-                self.gallery.set_reference(path, reference)
-                self.swapper.update_source()
-                self._update_texture_controls()
+        elif self.reference_actions.owns(key):
+            self.reference_actions.finish(key, outcome)
         elif outcome.error:
             self.show_error(outcome.error)
         elif key == "open":

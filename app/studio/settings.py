@@ -9,6 +9,7 @@ PARSER = "parser/choice"  # "landmarks" (built in) or the path of a BiSeNet file
 AUTOSAVE_PATH = "autosave/path"  # where autosaves go (default: the user data folder); tests move it
 WINDOW_GEOMETRY = "window/geometry"
 RESULT_VIEW = "result/view"  # "photo" (the photo with the edit) or "render" (the model's own)
+BUNDLED_MODEL_NOTE_DISMISSED = "notes/bundled_model_dismissed"  # the first-run note was dismissed
 FOLDER_KINDS = ("photos", "masks", "projects", "exports", "models", "references")  # last folder of each
 
 

@@ -4,6 +4,10 @@ The gallery never reads or encodes an image. It asks for files (buttons, drag an
 ``files_requested``; the window encodes them off the UI thread and reports back through
 ``add_pending`` -> ``set_reference`` or ``set_failed``. Items are keyed by file path, and a
 reference whose content hash is already shown is not added twice.
+
+Each reference's parsed mask can be shown over its thumbnail (Show masks, or hover), so a wrong
+region (a cap parsed as hair) is seen before it is borrowed; the context menu re-parses it, opens
+its mask for painting, or removes it (also Delete).
 """
 
 from __future__ import annotations
@@ -11,15 +15,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import cv2
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QDragMoveEvent, QDropEvent, QIcon, QImage, QPixmap
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragMoveEvent,
+    QDropEvent,
+    QIcon,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QListView,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QStyle,
     QVBoxLayout,
@@ -27,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from e4s_core.photo.io import WRITE_FORMATS
+from e4s_core.regions import PALETTE
 
 from ..models.document import THUMBNAIL_SIZE, Reference
 
@@ -56,6 +73,31 @@ def rgb_icon(rgb: np.ndarray) -> QIcon:
     return QIcon(QPixmap.fromImage(image))
 
 
+MASK_OPACITY = 0.55
+EMPTY_HINT = "Drop reference faces here\n(image files or folders)\nor use Add files…"
+
+
+def masked_thumbnail(reference: Reference) -> np.ndarray:
+    """The reference's thumbnail with its parsed regions' colours over it."""
+    side = reference.thumbnail.shape[0]
+    labels = cv2.resize(reference.labels, (side, side), interpolation=cv2.INTER_NEAREST)
+    colours = PALETTE[labels].astype(np.float32)
+    blended = (1 - MASK_OPACITY) * reference.thumbnail.astype(np.float32) + MASK_OPACITY * colours
+    return np.round(blended).astype(np.uint8)
+
+
+class _ReferenceList(QListWidget):
+    """The thumbnails; says what to do while it is empty."""
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        if self.count() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(QColor(130, 130, 130))
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            painter.drawText(self.viewport().rect().adjusted(8, 8, -8, -8), flags, EMPTY_HINT)
+
+
 def _file_dialog_filter() -> str:
     patterns = " ".join(f"*{suffix}" for suffix in sorted(IMAGE_SUFFIXES))
     return f"Images ({patterns});;All files (*)"
@@ -66,12 +108,16 @@ class ReferenceGallery(QWidget):
 
     files_requested = Signal(list)  # list[str] of image paths for the window to encode
     reference_selected = Signal(object)  # str hash of the selected reference, or None
+    reparse_requested = Signal(str)  # path: parse and encode it again with the current parser
+    edit_mask_requested = Signal(str)  # path: let the user paint its mask
+    removed = Signal(str)  # path of a reference the user removed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.last_folder = ""  # where the file dialogs open; the window persists it
         self._items: dict[str, QListWidgetItem] = {}  # path -> item
-        self._list = QListWidget()
+        self._references: dict[str, Reference] = {}  # path -> the reference it shows
+        self._list = _ReferenceList()
         self._list.setViewMode(QListView.ViewMode.IconMode)
         self._list.setIconSize(QSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE))
         self._list.setResizeMode(QListView.ResizeMode.Adjust)
@@ -85,8 +131,12 @@ class ReferenceGallery(QWidget):
         self._list.setDragDropMode(QListWidget.DragDropMode.NoDragDrop)
         self._list.setAcceptDrops(False)
         self._list.viewport().setAcceptDrops(False)
-        self._list.setToolTip("Drop image files or folders here")
         self._list.itemSelectionChanged.connect(self._on_selection_changed)
+        self._list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self._list.customContextMenuRequested.connect(self._show_menu)
+        delete = QShortcut(QKeySequence.StandardKey.Delete, self._list)
+        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete.activated.connect(self.remove_selected)
         self.setAcceptDrops(True)
 
         add_files = QPushButton("Add files…")
@@ -95,9 +145,14 @@ class ReferenceGallery(QWidget):
         add_folder = QPushButton("Add folder…")
         add_folder.setToolTip("Add every image in a folder as a reference face")
         add_folder.clicked.connect(self.choose_folder)
+        self.masks_button = QPushButton("Masks")
+        self.masks_button.setCheckable(True)
+        self.masks_button.setToolTip("Show each reference's parsed regions over its thumbnail")
+        self.masks_button.toggled.connect(self._refresh_icons)
         buttons = QHBoxLayout()
         buttons.addWidget(add_files)
         buttons.addWidget(add_folder)
+        buttons.addWidget(self.masks_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -189,9 +244,10 @@ class ReferenceGallery(QWidget):
             self.remove(path)
             return
         item = self._item(path)
-        item.setIcon(rgb_icon(reference.thumbnail))
+        self._references[path] = reference
+        item.setIcon(self._icon(reference))
         item.setText(reference.name)
-        item.setToolTip(path)
+        item.setToolTip(f"{path}\nRight-click: show mask, re-parse, paint its mask, remove")
         item.setData(_HASH_ROLE, reference.hash)
         item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
 
@@ -208,15 +264,63 @@ class ReferenceGallery(QWidget):
 
     def remove(self, path: str | Path) -> None:
         item = self._items.pop(str(path), None)
+        self._references.pop(str(path), None)
         if item is not None:
             self._list.takeItem(self._list.row(item))
 
+    def remove_by_user(self, path: str) -> None:
+        """The user removes a reference (Delete, or the context menu): the window forgets it too."""
+        self.remove(path)
+        self.removed.emit(path)
+
+    def remove_selected(self) -> None:
+        for item in self._list.selectedItems():
+            self.remove_by_user(item.data(_PATH_ROLE))
+
     def clear(self) -> None:
         self._items.clear()
+        self._references.clear()
         self._list.clear()
+
+    # -- masks and the context menu ------------------------------------------------------
+    def showing_masks(self) -> bool:
+        return self.masks_button.isChecked()
+
+    def _icon(self, reference: Reference) -> QIcon:
+        return rgb_icon(masked_thumbnail(reference) if self.showing_masks() else reference.thumbnail)
+
+    def _refresh_icons(self) -> None:
+        for path, reference in self._references.items():
+            self._items[path].setIcon(self._icon(reference))
+
+    def context_actions(self, path: str) -> dict[str, object]:
+        """The context menu's entries for a reference: text -> what it does."""
+        actions = {
+            "Hide masks" if self.showing_masks() else "Show masks": self.masks_button.toggle,
+            "Re-parse with the current parser": lambda: self.reparse_requested.emit(path),
+            "Paint its mask…": lambda: self.edit_mask_requested.emit(path),
+            "Remove": lambda: self.remove_by_user(path),
+        }
+        if path not in self._references:  # still encoding, or failed: only retry or remove
+            actions = {"Try again": lambda: self.reparse_requested.emit(path), "Remove": actions["Remove"]}
+        return actions
+
+    def _show_menu(self, position: QPoint) -> None:
+        item = self._list.itemAt(position)
+        if item is None:
+            return
+        if item.flags() & Qt.ItemFlag.ItemIsSelectable:
+            self._list.setCurrentItem(item)
+        menu = QMenu(self)
+        for text, run in self.context_actions(item.data(_PATH_ROLE)).items():
+            menu.addAction(text, run)
+        menu.exec(self._list.viewport().mapToGlobal(position))
 
     def item(self, path: str | Path) -> QListWidgetItem | None:
         return self._items.get(str(path))
+
+    def reference_at(self, path: str | Path) -> Reference | None:
+        return self._references.get(str(path))
 
     def item_for_hash(self, reference_hash: str) -> QListWidgetItem | None:
         return next((i for i in self._items.values() if i.data(_HASH_ROLE) == reference_hash), None)

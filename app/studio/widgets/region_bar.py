@@ -79,7 +79,8 @@ class RegionBar(QWidget):
     active_changed = Signal(int)  # region id now painted by the brush
     checked_changed = Signal(tuple)  # tuple[int, ...] of region ids, ascending
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, texture_regions: bool = True) -> None:
+        """``texture_regions=False``: the paint buttons only (e.g. to paint a reference's mask)."""
         super().__init__(parent)
         self._buttons = QButtonGroup(self)
         self._buttons.setExclusive(True)
@@ -118,6 +119,7 @@ class RegionBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(paint_box)
         layout.addWidget(texture_box)
+        texture_box.setVisible(texture_regions)
         self._buttons.button(0).setChecked(True)
         self._update_all_state()
 

@@ -5,6 +5,7 @@ reference a user adds must be encoded. One thread runs them first-in first-out;
 ``finished`` carries a ``RenderOutcome`` (``kind`` is the task's key) in the GUI thread.
 """
 
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,12 +24,18 @@ class TaskQueue(QObject):
         self._ready.connect(self._emit, Qt.ConnectionType.QueuedConnection)
         self._count = 0
         self.pending = 0
+        self._keys: Counter[str] = Counter()  # keys submitted and not finished
 
     def submit(self, key: str, job: Callable[[], object]) -> None:
         self._count += 1
         self.pending += 1
+        self._keys[key] += 1
         number = self._count
         self._pool.submit(lambda: self._ready.emit(_run(job, number, key)))
+
+    def has(self, key: str) -> bool:
+        """A task with this key is queued or running."""
+        return self._keys[key] > 0
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -36,4 +43,5 @@ class TaskQueue(QObject):
     @Slot(object)
     def _emit(self, outcome: RenderOutcome) -> None:
         self.pending -= 1
+        self._keys[outcome.kind] -= 1
         self.finished.emit(outcome)
