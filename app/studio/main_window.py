@@ -7,10 +7,8 @@ when they pause.
 """
 
 import logging
-from dataclasses import astuple
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -34,8 +32,7 @@ from . import files
 from .exports import EXPORT_KINDS, export_dialog
 from .fit_action import TASK_KEY as FIT_TASK
 from .fit_action import FitAction
-from .models.document import Document, PendingTexture
-from .models.edits import TextureEdit
+from .models.document import Document
 from .models.history import History
 from .models.result import DEFAULT_VIEW, RESULT_VIEWS, Result, ResultRenderer
 from .models.tools import TOOLS
@@ -51,6 +48,7 @@ from .settings import (
     user_settings,
 )
 from .swap_action import SwapAction
+from .texture_action import TextureAction
 from .widgets.canvas_view import MaskCanvasView
 from .widgets.first_run_note import FirstRunNote
 from .widgets.gallery import ReferenceGallery
@@ -81,7 +79,6 @@ class MainWindow(QMainWindow):
         self.errors: list[str] = []  # every error shown, for tests and the log
         self.worker = RenderWorker(self)
         self.tasks = TaskQueue(self)
-        self._pending: PendingTexture | None = None  # the texture mix the controls preview
         self._active_label = region_id("skin")
         self.renders = RenderScheduler(self.worker, self._render_job, self)
         self._renderer = ResultRenderer()  # used only on the render thread
@@ -191,12 +188,8 @@ class MainWindow(QMainWindow):
         redo_keys = [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
         self.redo_action = self._action(edit_menu, "&Redo", self.redo, redo_keys)
         edit_menu.addSeparator()
-        self.apply_texture_action = self._action(
-            edit_menu,
-            "Apply &texture",
-            lambda: self.apply_texture(None),
-            [QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)],
-        )
+        self.texture = TextureAction(self, edit_menu)  # the texture controls' preview and Apply
+        self.apply_texture_action = self.texture.action
         self.fitter = FitAction(self, edit_menu)  # Fit to photo, and its Cancel
         view_menu = self.menuBar().addMenu("&View")
         self.split_action = self._action(view_menu, "&Split compare", self.toggle_split, "S")
@@ -242,15 +235,11 @@ class MainWindow(QMainWindow):
         self.tools.preserve_changed.connect(self._set_preserve)
         self.tools.undo_requested.connect(self.undo)
         self.tools.redo_requested.connect(self.redo)
-        self.tools.alpha_changed.connect(self._on_texture_controls)
-        self.tools.apply_texture_requested.connect(lambda: self.apply_texture(None))
         self.regions.active_changed.connect(self.set_label)
         self.canvas_view.label_picked.connect(self.set_label)
         self.canvas_view.stroke_moved.connect(lambda: self.renders.preview())
         self.canvas_view.edited.connect(self._on_mask_edited)
-        self.gallery.reference_selected.connect(self._on_texture_controls)
         self.gallery.reference_selected.connect(self.swapper.update_source)
-        self.regions.checked_changed.connect(self._on_texture_controls)
         self.history_strip.step_clicked.connect(self._go_to_step)
         self.first_run_note.manage_requested.connect(lambda: files.model_manager_dialog(self))
         self.first_run_note.dismissed.connect(
@@ -350,7 +339,7 @@ class MainWindow(QMainWindow):
             self.document.history.changed.disconnect(self._on_history)
             self.document.vectors_changed.disconnect(self._on_vectors_changed)
         self.document = document
-        self._pending = None
+        self.texture.pending = None
         self.result = self._last_shown = None  # the old face's result must not be exported for this one
         self.set_result_view(document.result_view or self._remembered_view())
         canvas = document.canvas
@@ -383,7 +372,7 @@ class MainWindow(QMainWindow):
             return False
         self.document.history.changed.disconnect(self._on_history)
         self.document.vectors_changed.disconnect(self._on_vectors_changed)
-        self.document = self.result = self._last_shown = self._pending = None
+        self.document = self.result = self._last_shown = self.texture.pending = None
         for view in (self.input_view, self.result_view):
             view.set_image(None)
         self.canvas_view.set_canvas(None)
@@ -438,58 +427,15 @@ class MainWindow(QMainWindow):
             self.document.history.go_to(position)
             self._schedule_full()
 
-    # -- texture: the controls preview, Apply (or Enter) commits ------------------------------
-    def _texture_from_controls(self) -> PendingTexture | None:
-        """The mix the texture controls describe, or None when it would change nothing."""
-        reference, regions, alpha = (
-            self.gallery.selected_reference(),
-            self.regions.checked_regions(),
-            self.tools.alpha(),
-        )
-        document = self.document
-        if not (document and reference in document.references and regions and alpha > 0):
-            return None
-        pending = PendingTexture(reference, tuple(sorted(regions)), alpha)
-        history = document.history
-        last = history.edits[history.position - 1] if history.position else None
-        if isinstance(last, TextureEdit) and (last.reference, last.regions, last.alpha) == astuple(pending):
-            return None  # just applied: the same mix again would be a second step nobody decided on
-        mixed = document.mixed_vectors(reference, regions, alpha)
-        return None if np.array_equal(mixed, document.vectors) else pending
-
-    def _update_texture_controls(self, *_) -> None:
-        ready = bool(self.document and self.gallery.selected_reference() and self.regions.checked_regions())
-        self.tools.set_texture_enabled(ready)
-        would_change = self._texture_from_controls() is not None
-        self.tools.set_apply_enabled(would_change)
-        self.apply_texture_action.setEnabled(would_change)
-
-    def _on_texture_controls(self, *_) -> None:
-        """A reference picked, a region ticked, the mix moved: show what Apply would commit."""
-        pending = self._texture_from_controls()
-        self._update_texture_controls()
-        if pending != self._pending:
-            self._pending = pending
-            self.renders.preview()
-            self.renders.full_soon()
-
     def _on_vectors_changed(self) -> None:
-        # Apply, undo, a fit or a swap changed the textures: the preview was of the old ones.
-        self._pending = None
-        self._update_texture_controls()
+        self.texture.textures_changed()
         self._schedule_full()
 
     def apply_texture(self, alpha: float | None = None) -> None:
-        """Commit the mix of the checked regions toward the selected reference (one history step)."""
-        reference = self.gallery.selected_reference()
-        regions = self.regions.checked_regions()
-        if not self.document:
-            return
-        if not reference or not regions:
-            self.show_error("Pick a reference in the gallery and check the regions to change.", dialog=False)
-            return
-        self._pending = None
-        self.document.apply_texture(reference, regions, self.tools.alpha() if alpha is None else alpha)
+        self.texture.apply(alpha)
+
+    def _update_texture_controls(self, *_) -> None:
+        self.texture.update_controls()
 
     # -- rendering -----------------------------------------------------------------------
     def _on_mask_edited(self) -> None:
@@ -505,7 +451,7 @@ class MainWindow(QMainWindow):
         if not (self.document and self.model):
             return None
         document, model, renderer = self.document, self.model, self._renderer
-        state = self.swapper.pending_state() or document.snapshot(self._pending)
+        state = self.swapper.pending_state() or document.snapshot(self.texture.pending)
         size = min(PREVIEW_SIZE, model.resolution) if preview else None
         return lambda: renderer.render(model, document, state, size)
 
