@@ -1,6 +1,10 @@
-"""Stroke end -> preview on screen, in the real window (offscreen), on the CPU.
+"""Start-up times, and stroke end -> preview on screen, in the real window (offscreen), on the CPU.
 
-    python benchmarks/ui_latency.py [--repeats 10]
+    python benchmarks/ui_latency.py [--repeats 10] [--starts 3]
+
+Start-up: ``e4s-studio astronaut.png`` as a user starts it (a fresh process, fresh settings, the
+bundled model), timed from the moment the process is spawned to the splash on screen, the
+window on screen, and the first full result in the window.
 
 Opens the astronaut photo in the studio window, paints strokes on the mask canvas
 with synthetic mouse events and measures the time from the mouse release to the
@@ -12,9 +16,12 @@ does not depend on the values; its preview is the 256 px stage).
 """
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +29,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from PySide6.QtCore import QEvent  # noqa: E402
+from PySide6.QtCore import QEvent, QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -31,6 +38,7 @@ from studio_helpers import send_mouse  # noqa: E402
 
 from app.studio.main_window import MainWindow  # noqa: E402
 from app.studio.models.document import Document, FaceSource, encode_face  # noqa: E402
+from app.studio.safe_work import Unsaved  # noqa: E402
 from e4s_core import E4SModel, ModelInfo, load_model  # noqa: E402
 from e4s_core.network import RGIConfig, RGINetwork  # noqa: E402
 from e4s_core.photo.align import align_photo  # noqa: E402
@@ -41,7 +49,9 @@ from e4s_core.runtime import tune_cpu_allocator  # noqa: E402
 
 
 def measure(app, model: E4SModel, repeats: int) -> list[float]:
-    window = MainWindow(model)
+    settings = QSettings(tempfile.mktemp(suffix=".ini"), QSettings.Format.IniFormat)  # not the user's
+    window = MainWindow(model, settings=settings)
+    window.work.ask = lambda _action: Unsaved.DISCARD  # the strokes are thrown away at the end
     window.setProperty("quiet", True)
     window.resize(1600, 900)
     window.show()
@@ -82,6 +92,26 @@ def measure(app, model: E4SModel, repeats: int) -> list[float]:
     return latencies
 
 
+def measure_startup(starts: int) -> dict[str, list[float]]:
+    found: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        photo = str(Path(folder) / "astronaut.png")
+        from e4s_core.photo.io import write_photo
+
+        write_photo(astronaut(), photo)
+        env = os.environ | {"XDG_CONFIG_HOME": folder, "XDG_DATA_HOME": folder}  # a first start
+        for _ in range(starts):
+            spawned = time.time()
+            command = [sys.executable, str(Path(__file__).with_name("startup_child.py")), str(spawned), photo]
+            output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+            marks = json.loads(output.strip().splitlines()[-1])
+            if marks.pop("errors"):
+                raise SystemExit(f"the studio reported errors while starting: {output}")
+            for name, seconds in marks.items():
+                found.setdefault(name, []).append(seconds)
+    return found
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -93,7 +123,14 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--starts", type=int, default=3, help="start-ups to time (0: none)")
     args = parser.parse_args()
+    if args.starts:  # (--repeats 0: start-up only)
+        for name, seconds in measure_startup(args.starts).items():
+            print(f"start-up, process spawned -> {name:<13}: median {statistics.median(seconds):5.2f} s,"
+                  f" max {max(seconds):5.2f} s ({len(seconds)} starts)")  # fmt: skip
+    if not args.repeats:
+        return
     tune_cpu_allocator()
     app = QApplication.instance() or QApplication([])
     torch.manual_seed(0)
