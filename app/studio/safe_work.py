@@ -99,6 +99,7 @@ class SafeWork(QObject):
         """
         if not self.modified:
             return True
+        self.autosave_now()  # so that what the question says is true even if the answer is a crash
         answer = self.ask(action)
         if answer is Unsaved.SAVE:
             from .files import save_project_dialog

@@ -6,12 +6,12 @@ authors' photo-real model goes, before judging the tool by it.
 """
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 TEXT = (
-    "<b>You are using the small bundled model.</b> It was trained on synthetic faces, so its own "
-    "rendering is stylised; the result pane keeps your photo around each edit. For photo-real "
-    "renders and swaps, install the authors' model (<i>iteration_300000.pt</i>) in the model manager."
+    "<b>The bundled model is small and stylised</b> (trained on synthetic faces); the result keeps "
+    "your photo around each edit. For photo-real renders and swaps, install the authors' "
+    "<i>iteration_300000.pt</i>."
 )
 
 
@@ -29,15 +29,20 @@ class FirstRunNote(QFrame):
         self.label = QLabel(TEXT)
         self.label.setWordWrap(True)
         self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.manage_button = QPushButton("Models and parsers…")
+        self.manage_button = QPushButton("Install a model…")
+        self.manage_button.setToolTip("Open the model manager (File › Manage models and parsers…)")
         self.manage_button.clicked.connect(self.manage_requested)
-        self.dismiss_button = QPushButton("Don't show again")
+        self.dismiss_button = QPushButton("Dismiss")
+        self.dismiss_button.setToolTip("Do not show this note again")
         self.dismiss_button.clicked.connect(self._dismiss)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.label, 1)
-        layout.addWidget(self.manage_button)
-        layout.addWidget(self.dismiss_button)
+        buttons = QVBoxLayout()
+        buttons.setSpacing(2)
+        buttons.addWidget(self.manage_button)
+        buttons.addWidget(self.dismiss_button)
+        layout.addLayout(buttons)
         self.hide()
 
     def _dismiss(self) -> None:

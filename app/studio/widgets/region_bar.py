@@ -93,6 +93,7 @@ class RegionBar(QWidget):
             button.setToolTip(region_tooltip(region))
             button.setStyleSheet(self._button_style(region.color))
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the window's shortcuts
+            button.setMinimumHeight(button.sizeHint().height())  # never squeezed until the text clips
             self._buttons.addButton(button, region.id)
             paint_grid.addWidget(button, *divmod(region.id, COLUMNS))
         self._buttons.idToggled.connect(self._on_button_toggled)
