@@ -133,3 +133,20 @@ def test_every_command_and_a_project_replay_load_without_qt():
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_opening_the_window_starts_without_pytorch_until_the_splash_is_up():
+    """``e4s-studio photo.png`` reaches the splash without importing PyTorch (about 2 s on a small
+    CPU): the command line's first imports and the launcher stay light."""
+    script = (
+        "import sys\n"
+        "import app.cli, app.studio.launch, e4s_core, e4s_core.errors\n"
+        "from app.cli import build_studio_parser\n"
+        "build_studio_parser().parse_args(['photo.png'])\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "assert e4s_core.load_model is not None and 'torch' in sys.modules  # imported on first use\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
