@@ -5,9 +5,9 @@ The gallery never reads or encodes an image. It asks for files (buttons, drag an
 ``add_pending`` -> ``set_reference`` or ``set_failed``. Items are keyed by file path, and a
 reference whose content hash is already shown is not added twice.
 
-Each reference's parsed mask can be shown over its thumbnail (Show masks, or hover), so a wrong
-region (a cap parsed as hair) is seen before it is borrowed; the context menu re-parses it, opens
-its mask for painting, or removes it (also Delete).
+Each reference's parsed mask can be shown over its thumbnail (the Masks toggle, or the context
+menu), so a wrong region (a cap parsed as hair) is seen before it is borrowed; the context menu
+also re-parses it, opens its mask for painting, or removes it (also Delete).
 """
 
 from __future__ import annotations
