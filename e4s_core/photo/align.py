@@ -107,7 +107,12 @@ def ffhq_square(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def transform_for_face(landmarks: np.ndarray, photo_size: tuple[int, int], size: int = FFHQ_SIZE):
-    centre, x_axis, y_axis = ffhq_square(landmarks)
+    return transform_for_square(ffhq_square(landmarks), photo_size, size)
+
+
+def transform_for_square(square, photo_size: tuple[int, int], size: int = FFHQ_SIZE) -> AlignmentTransform:
+    """The crop transform of an FFHQ square (centre, x half-axis, y half-axis; e.g. smoothed in time)."""
+    centre, x_axis, y_axis = square
     step_x, step_y = 2 * x_axis / size, 2 * y_axis / size  # photo offset of one crop pixel
     origin = centre - x_axis - y_axis + 0.5 * (step_x + step_y)  # centre of crop pixel (0, 0)
     matrix = np.column_stack([step_x, step_y, origin]).astype(np.float64)

@@ -1,0 +1,167 @@
+"""``e4s-studio video-edit`` and ``video-swap``: a texture edit or swap on every frame of a video.
+
+e4s-studio video-edit clip.mp4 --reference ref.jpg --regions hair --alpha 0.8 -o out.mp4
+e4s-studio video-swap source.jpg clip.mp4 -o out.mp4 [--amount 0.3]
+
+The target's face keeps its own shape and expression in every frame (there is no reenactment
+network: the source's face shape cannot follow the target). Output: H.264 at the input's size and
+rate, its audio copied; nothing is written unless every frame was.
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+from e4s_core.errors import InputError
+from e4s_core.files import OutputFiles, atomic_write
+from e4s_core.regions import FACE_REGIONS, REGIONS
+
+from ..options import (
+    add_face_option,
+    add_model_options,
+    add_parser_option,
+    face_index,
+    face_parser,
+    load_model,
+)
+from ..output import elapsed
+from ..registry import command
+from .edit import _region_names, _regions
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, help="the edited video (.mp4, .mkv, .mov)"
+    )
+    parser.add_argument(
+        "--smooth",
+        type=float,
+        default=2.0,
+        help="alignment smoothing over time, in frames (0: none; default 2)",
+    )
+    parser.add_argument(
+        "--crf", type=int, default=17, help="H.264 quality, 0 lossless .. 51 worst (default 17)"
+    )
+    parser.add_argument(
+        "--lossless",
+        action="store_true",
+        help="write FFV1 (exact frames; use a .mkv output) instead of H.264",
+    )
+    add_face_option(parser, " (by size in the first frame it is seen, then followed)")
+    add_parser_option(parser)
+    add_model_options(parser)
+
+
+def _edit_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("video", type=Path, help="the video to edit")
+    parser.add_argument(
+        "--reference", type=Path, required=True, help="the face whose region textures to take"
+    )
+    parser.add_argument(
+        "--regions", required=True, help="regions to take, e.g. hair,skin (" + _region_names() + ")"
+    )
+    parser.add_argument(
+        "--alpha", type=float, default=1.0, help="how much: 1 takes them (default), 0.5 halfway"
+    )
+    _common(parser)
+
+
+def _swap_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", type=Path, help="the face whose textures go into the video")
+    parser.add_argument("video", type=Path, help="the video whose face receives them")
+    parser.add_argument(
+        "--amount", type=float, default=0.0, help="λ: 0 the full swap (default), 1 the video's own"
+    )
+    _common(parser)
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    if args.lossless and args.output.suffix.lower() not in (".mkv", ".avi"):
+        raise InputError(
+            f"--lossless writes FFV1, which needs a .mkv output, not {args.output.suffix or 'none'}"
+        )
+    if not args.smooth >= 0 or args.smooth > 50:
+        raise InputError(f"--smooth must be from 0 to 50 frames, got {args.smooth}")
+    if not 0 <= args.crf <= 51:
+        raise InputError(f"--crf must be from 0 (lossless) to 51, got {args.crf}")
+
+
+def _video_output(path: Path):
+    from e4s_core.video.io import VIDEO_SUFFIXES
+
+    return path, VIDEO_SUFFIXES, "the edited video"
+
+
+@command("video-edit", "take a reference's region textures in every frame of a video", _edit_arguments)
+def video_edit(args: argparse.Namespace) -> int:
+    regions = _regions(args.regions)
+    if not regions:
+        raise InputError("--regions names no region: e.g. --regions hair")
+    if not 0 <= args.alpha <= 1:
+        raise InputError(
+            f"--alpha must be between 0 and 1 (1 takes the texture, 0 keeps the video's), got {args.alpha}"
+        )
+    return _run(args, args.reference, regions, args.alpha)
+
+
+@command("video-swap", "put a face's textures on the face in every frame of a video", _swap_arguments)
+def video_swap(args: argparse.Namespace) -> int:
+    if not 0 <= args.amount <= 1:
+        raise InputError(
+            f"--amount must be between 0 and 1 (0 swaps fully, 1 keeps the video's face), got {args.amount}"
+        )
+    return _run(args, args.source, FACE_REGIONS, 1 - args.amount)
+
+
+def _run(args: argparse.Namespace, reference_path: Path, regions: tuple[int, ...], alpha: float) -> int:
+    from tqdm import tqdm
+
+    from app.studio.models.document import load_face, make_reference
+    from app.studio.models.video_edit import FrameEditor, TextureMix, edit_frames
+    from e4s_core.video.io import DEFAULT_CODEC, LOSSLESS_CODECS, VideoWriter, probe, read_frames
+    from e4s_core.video.tracking import track_face
+
+    _check_numbers(args)
+    outputs = OutputFiles(_video_output(args.output))
+    info = probe(args.video)
+    parser = face_parser(args)
+    model = load_model(args)
+    start = time.perf_counter()
+    reference = make_reference(model, load_face(reference_path, parser=parser))
+    missing = [REGIONS[r].label for r in regions if r not in reference.labels]
+    if len(missing) == len(regions):
+        raise InputError(f"{reference_path.name} has no {', '.join(missing)} to take a texture from.")
+    print(f"{reference_path.name} encoded in {elapsed(start)}", flush=True)
+    total = info.frames
+    with tqdm(total=total, desc="finding the face", unit="frame") as bar:
+        track = track_face(read_frames(args.video), face_index(args), progress=bar.update)
+    if not track.found_any:
+        raise InputError(f"No face found in any frame of {args.video.name}; nothing to edit.")
+    editor = FrameEditor(model, parser, TextureMix(reference, regions, alpha))
+    bar = tqdm(total=len(track.squares), desc="editing", unit="frame")
+    report, frames = edit_frames(read_frames(args.video), track, editor, args.smooth, bar.update)
+    codec = LOSSLESS_CODECS[0] if args.lossless else DEFAULT_CODEC
+
+    def write_video(temp: str) -> None:
+        with VideoWriter(temp, info, audio_from=args.video, codec=codec, crf=args.crf) as writer:
+            for frame in frames:
+                writer.write(frame)
+
+    with outputs, bar:
+        atomic_write(outputs.temp(args.output), write_video)
+    _print_report(report, args.output)
+    return 0
+
+
+def _print_report(report, output: Path) -> None:
+    print(f"wrote {output}: {report.frames} frames, {report.edited} edited")
+    carried, unchanged = report.carried, report.unchanged
+    if carried:
+        print(f"face not found in {len(carried)} frames, bridged from its neighbours: {_frames(carried)}")
+    if unchanged:
+        print(f"no face to edit in {len(unchanged)} frames, left as they were: {_frames(unchanged)}")
+
+
+def _frames(indices: list[int], shown: int = 12) -> str:
+    text = ", ".join(str(i) for i in indices[:shown])
+    return text + (f", … ({len(indices) - shown} more)" if len(indices) > shown else "")

@@ -1,0 +1,1 @@
+"""Video: reading and writing (PyAV), face tracking with smoothed alignment, per-frame edits."""
