@@ -27,6 +27,7 @@ from conftest import random_network, tiny_config
 from photos import astronaut, grace_hopper
 from PIL import Image
 from training_helpers import make_trainer
+from video_helpers import moving_face_frames, write_clip
 
 import app.cli
 import e4s_core
@@ -55,6 +56,7 @@ def inputs(tmp_path_factory) -> Path:
     (folder / "config.json").write_text(json.dumps(tiny_config().to_dict()))
     make_trainer(folder / "run", steps=1, weights=NO_EXTRA_TERMS).fit()
     shutil.copy(VERSION_1_PROJECT, folder / "project.e4s")
+    write_clip(folder / "clip.mkv", moving_face_frames(3, 192), audio_seconds=0.2)
     return folder
 
 
@@ -89,6 +91,11 @@ COMMANDS = {
         "run/latest.pt t.pt",
     ),
     "train-parser": ("train-parser {out}/parser.pt --steps 1", "parser.pt"),
+    "video-edit": (
+        "video-edit {i}/clip.mkv --reference {i}/hopper.png --regions hair -o {out}/v.mp4 " + MODEL,
+        "v.mp4",
+    ),
+    "video-swap": ("video-swap {i}/hopper.png {i}/clip.mkv -o {out}/w.mp4 " + MODEL, "w.mp4"),
     "models install": ("models install {i}/model.pt --name mine", "registry.json mine.pt"),  # in {out}/data
 }
 NAMES = list(COMMANDS)

@@ -63,6 +63,9 @@ def _open(path: str | Path):
     if not container.streams.video:
         container.close()
         raise InputError(f"{path.name} has no video stream.")
+    if container.format.name == "image2" or container.format.name.endswith("_pipe"):
+        container.close()  # FFmpeg reads a photo as a one-frame video: not what anyone means
+        raise InputError(f"{path.name} is a still image, not a video; edit photos with `e4s-studio edit`.")
     return container
 
 

@@ -5,7 +5,8 @@ e4s-studio video-swap source.jpg clip.mp4 -o out.mp4 [--amount 0.3]
 
 The target's face keeps its own shape and expression in every frame (there is no reenactment
 network: the source's face shape cannot follow the target). Output: H.264 at the input's size and
-rate, its audio copied; nothing is written unless every frame was.
+rate, its audio copied; nothing is written unless every frame was. Progress bars (frames/s, time
+left) show in a terminal, not in logs.
 """
 
 import argparse
@@ -133,12 +134,12 @@ def _run(args: argparse.Namespace, reference_path: Path, regions: tuple[int, ...
         raise InputError(f"{reference_path.name} has no {', '.join(missing)} to take a texture from.")
     print(f"{reference_path.name} encoded in {elapsed(start)}", flush=True)
     total = info.frames
-    with tqdm(total=total, desc="finding the face", unit="frame") as bar:
+    with tqdm(total=total, desc="finding the face", unit="frame", disable=None) as bar:
         track = track_face(read_frames(args.video), face_index(args), progress=bar.update)
     if not track.found_any:
         raise InputError(f"No face found in any frame of {args.video.name}; nothing to edit.")
     editor = FrameEditor(model, parser, TextureMix(reference, regions, alpha))
-    bar = tqdm(total=len(track.squares), desc="editing", unit="frame")
+    bar = tqdm(total=len(track.squares), desc="editing", unit="frame", disable=None)
     report, frames = edit_frames(read_frames(args.video), track, editor, args.smooth, bar.update)
     codec = LOSSLESS_CODECS[0] if args.lossless else DEFAULT_CODEC
 

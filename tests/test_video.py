@@ -1,0 +1,184 @@
+"""Video: exact frame I/O with audio, smoothing, the label vote, and video-edit / video-swap end to end."""
+
+import numpy as np
+import pytest
+from conftest import random_network, tiny_config
+from photos import grace_hopper
+from PIL import Image
+from video_helpers import moving_face_frames, write_clip
+
+from app.cli import main
+from app.studio.models.video_edit import MAX_CARRIED_FRAMES, FrameEditor, frame_plan
+from e4s_core import save_model
+from e4s_core.video.io import VideoWriter, probe, read_frames
+from e4s_core.video.tracking import FaceTrack, LabelStabiliser, smooth_squares, track_face
+
+BLANK = 2  # leading frames with no face in them
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """(folder, clip path, its frames): 2 faceless frames then 6 of a moving face, with audio."""
+    folder = tmp_path_factory.mktemp("video")
+    frames = list(moving_face_frames(6, 192))
+    frames = [np.full_like(frames[0], 128)] * BLANK + frames
+    path = write_clip(folder / "clip.mkv", frames, audio_seconds=0.3)
+    save_model(random_network(tiny_config()), folder / "model.pt")
+    Image.fromarray(grace_hopper()).save(folder / "hopper.png")
+    return folder, path, frames
+
+
+def run(argv: str, folder) -> int:
+    return main((argv + f" --model {folder}/model.pt --device cpu").split())
+
+
+# -- reading and writing ------------------------------------------------------------------------------
+def test_frames_round_trip_exactly_and_the_audio_is_copied(clip, tmp_path):
+    _, path, frames = clip
+    info = probe(path)
+    assert (info.width, info.height, info.fps, info.audio_streams) == (192, 192, 24, 1)
+    assert all(np.array_equal(a, b) for a, b in zip(read_frames(path), frames, strict=True))
+    with VideoWriter(tmp_path / "copy.mkv", info, audio_from=path, codec="ffv1") as writer:
+        for frame in read_frames(path):
+            writer.write(frame)
+    copy = probe(tmp_path / "copy.mkv")
+    assert (copy.width, copy.height, copy.fps, copy.audio_streams) == (192, 192, 24, 1)
+    assert all(np.array_equal(a, b) for a, b in zip(read_frames(tmp_path / "copy.mkv"), frames, strict=True))
+
+
+def test_h264_keeps_size_rate_and_frame_count(clip, tmp_path):
+    _, path, frames = clip
+    with VideoWriter(tmp_path / "out.mp4", probe(path), audio_from=path) as writer:
+        for frame in frames:
+            writer.write(frame)
+    decoded = list(read_frames(tmp_path / "out.mp4"))
+    info = probe(tmp_path / "out.mp4")
+    assert len(decoded) == len(frames) and (info.width, info.height, info.fps) == (192, 192, 24)
+    assert info.codec == "h264" and info.audio_streams == 1
+    error = (decoded[-1].astype(float) - frames[-1]) ** 2
+    assert 10 * np.log10(255**2 / error.mean()) > 32  # dB: 4:2:0 chroma on a tiny, detailed frame
+
+
+# -- tracking, smoothing, the label vote ---------------------------------------------------------------
+def test_smoothing_removes_jitter_and_bridges_gaps():
+    rng = np.random.default_rng(0)
+    path = [np.array([[100 + t, 80.0], [40, 0], [0, 40]]) for t in range(30)]
+    jittered = [p + rng.normal(0, 1.5, p.shape) for p in path]
+    jittered[10] = jittered[11] = None
+    smoothed = smooth_squares(jittered, sigma=2)
+    error_before = np.mean(
+        [np.abs(j - p).mean() for j, p in zip(jittered, path, strict=True) if j is not None]
+    )
+    error_after = np.mean([np.abs(s - p).mean() for s, p in zip(smoothed, path, strict=True)])
+    assert len(smoothed) == 30 and error_after < 0.6 * error_before
+    assert np.abs(smoothed[10] - path[10]).max() < 2  # the gap follows the motion
+    assert np.allclose(smooth_squares(path, 0)[5], path[5])
+
+
+def test_the_label_vote_ignores_a_one_frame_flicker_and_follows_a_real_change():
+    stabilise = LabelStabiliser()
+    a, b = np.zeros((4, 4), np.uint8), np.full((4, 4), 4, np.uint8)
+    shown = [stabilise(m).max() for m in (a, a, b, a, a, b, b, b)]
+    assert shown == [0, 0, 0, 0, 0, 0, 4, 4]  # the lone b is dropped; the lasting one shows a frame late
+
+
+def test_short_gaps_are_bridged_and_frames_outside_the_track_stay_as_they_were():
+    square = np.array([[50.0, 50], [20, 0], [0, 20]])
+    seen = [None, None, square, None, square, *([None] * (MAX_CARRIED_FRAMES + 1)), square, None]
+    track = FaceTrack((100, 100), seen, [None] * len(seen))
+    plan, carried, unchanged = frame_plan(track)
+    assert carried == [3] and unchanged == [0, 1, *range(5, 5 + MAX_CARRIED_FRAMES + 1), len(seen) - 1]
+    assert all((plan[i] is None) == (i in unchanged) for i in range(len(seen)))
+
+
+# -- the commands ------------------------------------------------------------------------------------
+def face_footprint(frames) -> np.ndarray:
+    """bool [H, W]: where some frame's aligned crop lies (a change must stay inside it)."""
+    track = track_face(frames)
+    height, width = frames[0].shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width]
+    inside = np.zeros((height, width), bool)
+    for square in smooth_squares(track.squares):
+        centre, x_axis, y_axis = square
+        offset = np.stack([xs - centre[0], ys - centre[1]], -1)
+        u = offset @ x_axis / (x_axis @ x_axis)
+        v = offset @ y_axis / (y_axis @ y_axis)
+        inside |= (np.abs(u) <= 1.05) & (np.abs(v) <= 1.05)
+    return inside
+
+
+def test_video_edit_changes_only_the_face_and_keeps_everything_else(clip, capsys):
+    folder, path, frames = clip
+    out = folder / "edited.mkv"
+    assert (
+        run(f"video-edit {path} --reference {folder}/hopper.png --regions hair -o {out} --lossless", folder)
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert f"no face to edit in {BLANK} frames, left as they were: 0, 1" in printed
+    info = probe(out)
+    assert (info.width, info.height, info.fps, info.audio_streams) == (192, 192, 24, 1)
+    edited = list(read_frames(out))
+    assert len(edited) == len(frames)
+    for i in range(BLANK):
+        assert np.array_equal(edited[i], frames[i])
+    footprint = face_footprint(frames[BLANK:])
+    changed_any = False
+    for before, after in zip(frames[BLANK:], edited[BLANK:], strict=True):
+        changed = (before != after).any(axis=2)
+        changed_any |= changed.sum() > 50
+        assert not (changed & ~footprint).any()  # every pixel the edit cannot reach is the frame's own
+    assert changed_any
+
+
+def test_video_swap_writes_h264_with_the_audio(clip):
+    folder, path, frames = clip
+    out = folder / "swapped.mp4"
+    assert run(f"video-swap {folder}/hopper.png {path} -o {out} --amount 0.3", folder) == 0
+    info = probe(out)
+    assert info.codec == "h264" and info.audio_streams == 1
+    assert sum(1 for _ in read_frames(out)) == len(frames)
+
+
+def test_ctrl_c_leaves_no_output_and_the_old_one_untouched(clip, monkeypatch, capsys):
+    folder, path, _ = clip
+    out = folder / "interrupted.mp4"
+    out.write_bytes(b"earlier work")
+    calls = []
+    real = FrameEditor.edit
+
+    def interrupted(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(FrameEditor, "edit", interrupted)
+    assert run(f"video-edit {path} --reference {folder}/hopper.png --regions hair -o {out}", folder) == 130
+    assert out.read_bytes() == b"earlier work"
+    assert [p.name for p in folder.glob(".e4s-*")] == []
+    assert capsys.readouterr().err.strip() == "e4s-studio: interrupted"
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        ("video-edit {i}/hopper.png --reference {i}/hopper.png --regions hair -o {i}/x.mp4", "still image"),
+        ("video-edit {i}/model.pt --reference {i}/hopper.png --regions hair -o {i}/x.mp4", "not a video"),
+        ("video-edit {clip} --reference {i}/hopper.png --regions hair --alpha 2 -o {i}/x.mp4", "--alpha"),
+        ("video-edit {clip} --reference {i}/hopper.png --regions hat -o {i}/x.mp4", "hat"),
+        ("video-edit {clip} --reference {i}/hopper.png --regions hair -o {i}/x.mp4 --lossless", ".mkv"),
+        ("video-swap {i}/hopper.png {clip} -o {i}/x.gif", "x.gif"),
+        ("video-swap {i}/hopper.png {clip} -o {i}/x.mp4 --amount -1", "--amount"),
+        ("video-swap {i}/hopper.png {blank} -o {i}/x.mp4", "No face found in any frame"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(clip, argv, says, capsys):
+    folder, path, frames = clip
+    blank = folder / "blank.mkv"
+    if not blank.exists():
+        write_clip(blank, frames[:BLANK])
+    status = run(argv.format(i=folder, clip=path, blank=blank), folder)
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1 and says in err, err
+    assert not (folder / "x.mp4").exists() and not (folder / "x.gif").exists()
