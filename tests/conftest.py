@@ -12,6 +12,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Installed models and the model in use live in the user data folder: never the tester's own.
 os.environ["E4S_DATA"] = tempfile.mkdtemp(prefix="e4s-studio-test-data-")
 atexit.register(shutil.rmtree, os.environ["E4S_DATA"], ignore_errors=True)
+os.environ["E4S_CACHE"] = tempfile.mkdtemp(prefix="e4s-studio-test-cache-")  # e.g. video jobs' frames
+atexit.register(shutil.rmtree, os.environ["E4S_CACHE"], ignore_errors=True)
 
 from e4s_core import E4SModel, ModelInfo  # noqa: E402
 from e4s_core.network import RGIConfig, RGINetwork  # noqa: E402

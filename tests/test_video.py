@@ -182,3 +182,31 @@ def test_bad_input_is_one_line_and_writes_nothing(clip, argv, says, capsys):
     err = capsys.readouterr().err.strip()
     assert status == 2 and len(err.splitlines()) == 1 and says in err, err
     assert not (folder / "x.mp4").exists() and not (folder / "x.gif").exists()
+
+
+def test_an_interrupted_job_resumes_to_the_same_frames(clip, monkeypatch, tmp_path, capsys):
+    folder, path, _ = clip
+    monkeypatch.setenv("E4S_CACHE", str(tmp_path / "cache"))
+    job = f"video-edit {path} --reference {folder}/hopper.png --regions hair --lossless -o"
+    assert run(f"{job} {folder}/whole.mkv", folder) == 0
+    assert not list((tmp_path / "cache" / "video-jobs").iterdir())  # a finished job leaves no cache
+    real, edits = FrameEditor.edit, []
+
+    def interrupted(self, *args):
+        edits.append(1)
+        if len(edits) == 5:
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(FrameEditor, "edit", interrupted)
+    assert run(f"{job} {folder}/resumed.mkv", folder) == 130
+    assert "--resume" in capsys.readouterr().out
+    monkeypatch.setattr(FrameEditor, "edit", real)
+    edits.clear()
+    monkeypatch.setattr(FrameEditor, "edit", lambda self, *args: edits.append(1) or real(self, *args))
+    assert run(f"{job} {folder}/resumed.mkv --resume", folder) == 0
+    assert len(edits) == 6 - 4  # the four frames finished before the interrupt were not edited again
+    for whole, resumed in zip(
+        read_frames(folder / "whole.mkv"), read_frames(folder / "resumed.mkv"), strict=True
+    ):
+        assert np.array_equal(whole, resumed)

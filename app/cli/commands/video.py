@@ -44,6 +44,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--crf", type=int, default=17, help="H.264 quality, 0 lossless .. 51 worst (default 17)"
     )
     parser.add_argument(
+        "--resume", action="store_true", help="go on from the frames an interrupted run of this job finished"
+    )
+    parser.add_argument(
         "--lossless",
         action="store_true",
         help="write FFV1 (exact frames; use a .mkv output) instead of H.264",
@@ -133,14 +136,18 @@ def _run(args: argparse.Namespace, reference_path: Path, regions: tuple[int, ...
     if len(missing) == len(regions):
         raise InputError(f"{reference_path.name} has no {', '.join(missing)} to take a texture from.")
     print(f"{reference_path.name} encoded in {elapsed(start)}", flush=True)
-    total = info.frames
-    with tqdm(total=total, desc="finding the face", unit="frame", disable=None) as bar:
-        track = track_face(read_frames(args.video), face_index(args), progress=bar.update)
+    cache = _job_cache(args, model, parser, reference, regions, alpha)
+    track = cache.load_track() if args.resume else None
+    if track is None:
+        with tqdm(total=info.frames, desc="finding the face", unit="frame", disable=None) as bar:
+            track = track_face(read_frames(args.video), face_index(args), progress=bar.update)
+        cache.save_track(track)
     if not track.found_any:
+        cache.remove()
         raise InputError(f"No face found in any frame of {args.video.name}; nothing to edit.")
     editor = FrameEditor(model, parser, TextureMix(reference, regions, alpha))
     bar = tqdm(total=len(track.squares), desc="editing", unit="frame", disable=None)
-    report, frames = edit_frames(read_frames(args.video), track, editor, args.smooth, bar.update)
+    report, frames = edit_frames(read_frames(args.video), track, editor, args.smooth, bar.update, cache)
     codec = LOSSLESS_CODECS[0] if args.lossless else DEFAULT_CODEC
 
     def write_video(temp: str) -> None:
@@ -148,10 +155,38 @@ def _run(args: argparse.Namespace, reference_path: Path, regions: tuple[int, ...
             for frame in frames:
                 writer.write(frame)
 
-    with outputs, bar:
-        atomic_write(outputs.temp(args.output), write_video)
+    try:
+        with outputs, bar:
+            atomic_write(outputs.temp(args.output), write_video)
+    except BaseException:  # Ctrl-C, SIGTERM, a full disk: the frames done so far are kept
+        if report.edited:
+            print(f"stopped after {report.edited} frames; the same command with --resume goes on from there")
+        raise
+    cache.remove()
     _print_report(report, args.output)
     return 0
+
+
+def _job_cache(args: argparse.Namespace, model, parser, reference, regions, alpha):
+    """The per-frame cache of this exact job (a fresh one unless --resume)."""
+    from app.studio.models.video_edit import FrameCache
+    from e4s_core.photo.parse import describe_parser
+
+    source = Path(model.info.source) if model.info.source else None
+    settings = {
+        "model": [str(source), source.stat().st_size, source.stat().st_mtime] if source else model.info.name,
+        "parser": describe_parser(parser),
+        "reference": reference.hash,
+        "regions": list(regions),
+        "alpha": alpha,
+        "smooth": args.smooth,
+        "face": face_index(args),
+    }
+    cache = FrameCache.for_job(args.video, settings)
+    if not args.resume:
+        cache.remove()
+        cache = FrameCache(cache.folder)
+    return cache
 
 
 def _print_report(report, output: Path) -> None:

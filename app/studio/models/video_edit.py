@@ -12,16 +12,28 @@ streaming (memory does not grow with its length):
 Frames where the face was not found: a gap of up to ``MAX_CARRIED_FRAMES`` between two sightings
 is bridged (the alignment interpolated, the edit applied); before the first sighting, after the
 last and in longer gaps the frame passes through unchanged. Both are reported.
+
+Resuming: ``FrameCache`` keeps the track and each edited frame's changed patch (lossless PNG) while
+a job runs; an interrupted job run again with the same inputs reads them back instead of editing
+those frames again, and gives the same frames as an uninterrupted run (the label vote is primed
+with the two frames before the first one it edits). The cache goes when the job succeeds.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import cv2
 import numpy as np
 
 from e4s_core import E4SModel
+from e4s_core.paths import cache_dir
 from e4s_core.photo.align import FFHQ_SIZE, AlignedFace, transform_for_square, warp_to_crop
 from e4s_core.photo.io import Photo
 from e4s_core.photo.parse import FaceParser, parse_face
@@ -39,6 +51,7 @@ class VideoEditReport:
     edited: int = 0
     carried: list[int] = field(default_factory=list)  # face not found, alignment bridged, edited
     unchanged: list[int] = field(default_factory=list)  # no face to edit: the frame as it was
+    resumed: int = 0  # edited frames read back from an interrupted run's cache
 
 
 @dataclass(frozen=True)
@@ -79,15 +92,22 @@ class FrameEditor:
         self._stabiliser = LabelStabiliser()
         self._landmarks: np.ndarray | None = None  # the last detected landmarks, in crop pixels
 
-    def edit(self, rgb: np.ndarray, square: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
-        """The frame with the edit pasted in; ``landmarks`` [68, 2] in frame pixels, or None when
-        the face was not detected in it (the last ones seen are used)."""
+    def _parse(self, rgb: np.ndarray, square: np.ndarray, landmarks: np.ndarray | None):
         transform = transform_for_square(square, (rgb.shape[1], rgb.shape[0]), self.size)
         crop = warp_to_crop(rgb, transform)
         if landmarks is not None:
             self._landmarks = transform.to_crop(landmarks)
         aligned = AlignedFace(crop, transform, self._landmarks)
-        labels = self._stabiliser(parse_face(aligned, self.parser))
+        return aligned, self._stabiliser(parse_face(aligned, self.parser))
+
+    def prime(self, rgb: np.ndarray, square: np.ndarray, landmarks: np.ndarray | None) -> None:
+        """See a frame edited earlier (read from a cache) so the label vote goes on as it was."""
+        self._parse(rgb, square, landmarks)
+
+    def edit(self, rgb: np.ndarray, square: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
+        """The frame with the edit pasted in; ``landmarks`` [68, 2] in frame pixels, or None when
+        the face was not detected in it (the last ones seen are used)."""
+        aligned, labels = self._parse(rgb, square, landmarks)
         source = FaceSource(aligned, labels, Photo(rgb), name="frame")
         document = Document(source, encode_face(self.model, source))
         reference = document.add_reference(self.mix.reference)
@@ -96,18 +116,90 @@ class FrameEditor:
         return pasted_photo(source, result, "photo")
 
 
+class FrameCache:
+    """A job's track and edited frames on disk, so an interrupted job resumes where it stopped."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def for_job(cls, video: Path, settings: dict) -> FrameCache:
+        """The cache of this video edited with these settings (JSON-able), in the user cache."""
+        digest = hashlib.sha256()
+        with open(video, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(json.dumps(settings, sort_keys=True).encode())
+        return cls(cache_dir() / "video-jobs" / digest.hexdigest()[:24])
+
+    def load_track(self) -> FaceTrack | None:
+        path = self.folder / "track.npz"
+        if not path.exists():
+            return None
+        with np.load(path) as data:
+            found, squares, landmarks = data["found"], data["squares"], data["landmarks"]
+            size = tuple(int(v) for v in data["frame_size"])
+        return FaceTrack(
+            size,
+            [squares[i] if found[i] else None for i in range(len(found))],
+            [landmarks[i] if found[i] else None for i in range(len(found))],
+        )
+
+    def save_track(self, track: FaceTrack) -> None:
+        found = np.array([s is not None for s in track.squares])
+        squares = np.stack([s if s is not None else np.zeros((3, 2)) for s in track.squares])
+        landmarks = np.stack([m if m is not None else np.zeros((68, 2)) for m in track.landmarks])
+        temp = self.folder / "track.tmp.npz"
+        np.savez(
+            temp, found=found, squares=squares, landmarks=landmarks, frame_size=np.array(track.frame_size)
+        )
+        temp.replace(self.folder / "track.npz")
+
+    def load_frame(self, index: int, original: np.ndarray) -> np.ndarray | None:
+        found = list(self.folder.glob(f"{index:07d}_*.png"))
+        if not found:
+            return None
+        _, top, left = found[0].stem.split("_")
+        patch = cv2.imread(str(found[0]), cv2.IMREAD_COLOR)
+        if patch is None:
+            return None
+        edited = original.copy()
+        top, left = int(top), int(left)
+        edited[top : top + patch.shape[0], left : left + patch.shape[1]] = patch[:, :, ::-1]
+        return edited
+
+    def save_frame(self, index: int, original: np.ndarray, edited: np.ndarray) -> None:
+        changed = np.argwhere((original != edited).any(axis=2))
+        if len(changed):
+            (top, left), (bottom, right) = changed.min(0), changed.max(0) + 1
+        else:
+            top = left = bottom = right = 0
+        patch = np.ascontiguousarray(edited[top : max(bottom, top + 1), left : max(right, left + 1), ::-1])
+        if not len(changed):
+            patch = np.ascontiguousarray(original[:1, :1, ::-1])
+        temp = self.folder / f"{index:07d}.tmp.png"
+        cv2.imwrite(str(temp), patch)
+        temp.replace(self.folder / f"{index:07d}_{top}_{left}.png")  # a whole file or none
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def edit_frames(
     frames: Iterator[np.ndarray],
     track: FaceTrack,
     editor: FrameEditor,
     sigma: float = DEFAULT_SIGMA,
     progress: Callable[[], None] | None = None,
+    cache: FrameCache | None = None,
 ) -> tuple[VideoEditReport, Iterator[np.ndarray]]:
     """(the report, which fills in as frames go by; every frame, edited where the face is)."""
     plan, carried, unchanged = frame_plan(track, sigma)
     report = VideoEditReport(len(plan), 0, carried, unchanged)
 
     def edited() -> Iterator[np.ndarray]:
+        skipped: deque = deque(maxlen=2)  # the last frames read from the cache: they prime the vote
         for index, rgb in enumerate(frames):
             square = plan[index] if index < len(plan) else None
             if square is None:
@@ -116,7 +208,18 @@ def edit_frames(
                 yield rgb
             else:
                 report.edited += 1
-                yield editor.edit(rgb, square, track.landmarks[index])
+                landmarks = track.landmarks[index]
+                result = cache.load_frame(index, rgb) if cache is not None else None
+                if result is None:
+                    while skipped:
+                        editor.prime(*skipped.popleft())
+                    result = editor.edit(rgb, square, landmarks)
+                    if cache is not None:
+                        cache.save_frame(index, rgb, result)
+                else:
+                    report.resumed += 1
+                    skipped.append((rgb, square, landmarks))
+                yield result
             if progress is not None:
                 progress()
 
