@@ -97,6 +97,15 @@ class IntraOpThreads:
                     self._count = None
                     self._condition.notify_all()
 
+    def set_default(self, count: int) -> None:
+        """The count outside every block: e.g. a worker process taking its driver's, so that what
+        it computes outside blocks (encoding) rounds as the driver's would."""
+        if count < 1:
+            raise ValueError(f"intra-op thread count must be 1 or more, got {count}")
+        with self._condition:
+            self._condition.wait_for(lambda: self._inside == 0)
+            torch.set_num_threads(count)
+
     @property
     def count(self) -> int | None:
         """The count blocks are running with now, None when no block is inside."""

@@ -210,3 +210,22 @@ def test_an_interrupted_job_resumes_to_the_same_frames(clip, monkeypatch, tmp_pa
         read_frames(folder / "whole.mkv"), read_frames(folder / "resumed.mkv"), strict=True
     ):
         assert np.array_equal(whole, resumed)
+
+
+def test_a_ray_run_gives_the_same_frames_as_a_local_one(clip, monkeypatch, tmp_path):
+    pytest.importorskip("ray", reason='Ray is an optional extra: pip install "e4s-studio[ray]"')
+    import ray
+
+    import app.cli.scale_out as scale_out
+
+    folder, path, _ = clip
+    monkeypatch.setattr(scale_out, "CHUNK_FRAMES", 3)  # several chunks, the later ones primed
+    job = f"video-edit {path} --reference {folder}/hopper.png --regions hair,skin --lossless -o"
+    assert run(f"{job} {tmp_path}/local.mkv", folder) == 0
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        assert run(f"{job} {tmp_path}/ray.mkv --ray local", folder) == 0
+    finally:
+        ray.shutdown()
+    pairs = zip(read_frames(tmp_path / "local.mkv"), read_frames(tmp_path / "ray.mkv"), strict=True)
+    assert all(np.array_equal(local, remote) for local, remote in pairs)

@@ -60,12 +60,18 @@ def add_parser_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def parser_choice(args: argparse.Namespace) -> str:
+    """What ``--parser`` names: "landmarks" or a file (the one in use when not given)."""
+    from e4s_core.model_files import ModelRegistry
+
+    return str(args.parser or ModelRegistry().active_file("parser") or BUILT_IN_PARSER)
+
+
 def face_parser(args: argparse.Namespace):
     """The parser ``--parser`` names, loaded (a bad file is one clear error)."""
-    from e4s_core.model_files import ModelRegistry
     from e4s_core.photo.parse import load_parser
 
-    return load_parser(args.parser or ModelRegistry().active_file("parser") or BUILT_IN_PARSER)
+    return load_parser(parser_choice(args))
 
 
 def face_index(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from ..options import (
     face_index,
     face_parser,
     load_model,
+    parser_choice,
 )
 from ..output import elapsed
 from ..registry import command
@@ -42,6 +43,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--crf", type=int, default=17, help="H.264 quality, 0 lossless .. 51 worst (default 17)"
+    )
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help='edit on Ray workers: "local" starts Ray here, "auto" or ray://HEAD:10001 joins a cluster',
     )
     parser.add_argument(
         "--resume", action="store_true", help="go on from the frames an interrupted run of this job finished"
@@ -80,6 +86,8 @@ def _swap_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
+    if args.ray and args.resume:
+        raise InputError("--resume works without --ray (Ray runs keep no per-frame cache).")
     if args.lossless and args.output.suffix.lower() not in (".mkv", ".avi"):
         raise InputError(
             f"--lossless writes FFV1, which needs a .mkv output, not {args.output.suffix or 'none'}"
@@ -145,9 +153,19 @@ def _run(args: argparse.Namespace, reference_path: Path, regions: tuple[int, ...
     if not track.found_any:
         cache.remove()
         raise InputError(f"No face found in any frame of {args.video.name}; nothing to edit.")
-    editor = FrameEditor(model, parser, TextureMix(reference, regions, alpha))
+    mix = TextureMix(reference, regions, alpha)
     bar = tqdm(total=len(track.squares), desc="editing", unit="frame", disable=None)
-    report, frames = edit_frames(read_frames(args.video), track, editor, args.smooth, bar.update, cache)
+    report, frames = edit_frames(
+        read_frames(args.video), track, FrameEditor(model, parser, mix), args.smooth, bar.update, cache
+    )
+    if args.ray:
+        from app.studio.models.video_edit import frame_plan
+
+        from ..scale_out import edit_on_ray
+
+        plan, report.carried, report.unchanged = frame_plan(track, args.smooth)
+        report.edited = sum(square is not None for square in plan)
+        frames = edit_on_ray(args.ray, args.video, model, parser_choice(args), mix, track, plan, bar.update)
     codec = LOSSLESS_CODECS[0] if args.lossless else DEFAULT_CODEC
 
     def write_video(temp: str) -> None:

@@ -104,6 +104,15 @@ class FrameEditor:
         """See a frame edited earlier (read from a cache) so the label vote goes on as it was."""
         self._parse(rgb, square, landmarks)
 
+    def start_at(self, start: int, track: FaceTrack, plan: list) -> None:
+        """Take up the landmarks an editor that went through frames 0..start-1 would hold (the last
+        ones detected in an edited frame), for an editor that starts at ``start``."""
+        seen = [i for i in range(start) if plan[i] is not None and track.landmarks[i] is not None]
+        if seen:
+            last = seen[-1]
+            transform = transform_for_square(plan[last], track.frame_size, self.size)
+            self._landmarks = transform.to_crop(track.landmarks[last])
+
     def edit(self, rgb: np.ndarray, square: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
         """The frame with the edit pasted in; ``landmarks`` [68, 2] in frame pixels, or None when
         the face was not detected in it (the last ones seen are used)."""
@@ -114,6 +123,30 @@ class FrameEditor:
         document.apply_texture(reference.hash, self.mix.regions, self.mix.alpha)
         result = self._renderer.render(self.model, document, document.snapshot())
         return pasted_photo(source, result, "photo")
+
+
+@dataclass(frozen=True)
+class Patch:
+    """What an edit changed in a frame: the smallest box holding every changed pixel."""
+
+    top: int
+    left: int
+    pixels: np.ndarray  # uint8 [h, w, 3], RGB
+
+
+def changed_patch(original: np.ndarray, edited: np.ndarray) -> Patch:
+    changed = np.argwhere((original != edited).any(axis=2))
+    if not len(changed):
+        return Patch(0, 0, original[:1, :1].copy())  # nothing changed: one pixel, as it was
+    (top, left), (bottom, right) = changed.min(0), changed.max(0) + 1
+    return Patch(int(top), int(left), edited[top:bottom, left:right].copy())
+
+
+def apply_patch(original: np.ndarray, patch: Patch) -> np.ndarray:
+    edited = original.copy()
+    height, width = patch.pixels.shape[:2]
+    edited[patch.top : patch.top + height, patch.left : patch.left + width] = patch.pixels
+    return edited
 
 
 class FrameCache:
@@ -158,29 +191,17 @@ class FrameCache:
 
     def load_frame(self, index: int, original: np.ndarray) -> np.ndarray | None:
         found = list(self.folder.glob(f"{index:07d}_*.png"))
-        if not found:
-            return None
-        _, top, left = found[0].stem.split("_")
-        patch = cv2.imread(str(found[0]), cv2.IMREAD_COLOR)
+        patch = cv2.imread(str(found[0]), cv2.IMREAD_COLOR) if found else None
         if patch is None:
             return None
-        edited = original.copy()
-        top, left = int(top), int(left)
-        edited[top : top + patch.shape[0], left : left + patch.shape[1]] = patch[:, :, ::-1]
-        return edited
+        _, top, left = found[0].stem.split("_")
+        return apply_patch(original, Patch(int(top), int(left), patch[:, :, ::-1]))
 
     def save_frame(self, index: int, original: np.ndarray, edited: np.ndarray) -> None:
-        changed = np.argwhere((original != edited).any(axis=2))
-        if len(changed):
-            (top, left), (bottom, right) = changed.min(0), changed.max(0) + 1
-        else:
-            top = left = bottom = right = 0
-        patch = np.ascontiguousarray(edited[top : max(bottom, top + 1), left : max(right, left + 1), ::-1])
-        if not len(changed):
-            patch = np.ascontiguousarray(original[:1, :1, ::-1])
+        patch = changed_patch(original, edited)
         temp = self.folder / f"{index:07d}.tmp.png"
-        cv2.imwrite(str(temp), patch)
-        temp.replace(self.folder / f"{index:07d}_{top}_{left}.png")  # a whole file or none
+        cv2.imwrite(str(temp), np.ascontiguousarray(patch.pixels[:, :, ::-1]))
+        temp.replace(self.folder / f"{index:07d}_{patch.top}_{patch.left}.png")  # a whole file or none
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -211,6 +232,8 @@ def edit_frames(
                 landmarks = track.landmarks[index]
                 result = cache.load_frame(index, rgb) if cache is not None else None
                 if result is None:
+                    if skipped:  # the first frame after frames read back from the cache
+                        editor.start_at(index - len(skipped), track, plan)
                     while skipped:
                         editor.prime(*skipped.popleft())
                     result = editor.edit(rgb, square, landmarks)

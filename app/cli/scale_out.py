@@ -1,0 +1,122 @@
+"""``--ray ADDRESS``: a video job's frames edited by Ray workers, in chunks, collected in order.
+
+Optional (``pip install "e4s-studio[ray]"``, Ray 2.x). ``--ray local`` starts a Ray instance on
+this machine; ``--ray auto`` or ``--ray ray://HEAD:10001`` joins a running cluster (every node
+must see the video, the model file and the reference at the same paths, e.g. on shared storage).
+
+Each worker is an actor that loads the model and the parser once and then edits chunk after chunk:
+it reads the video itself, primes its label vote with the two frames before its chunk and takes up
+the landmarks an editor arriving from frame 0 would hold, so every frame comes out bit for bit as
+in a local run (the same intra-op thread count is used too). Workers return only each frame's
+changed patch; the driver decodes the video once more, applies them in order and writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from e4s_core.errors import InputError
+
+CHUNK_FRAMES = 24  # a second of video per task: big enough to amortise a task, small enough to spread
+PRIMING_FRAMES = 2  # the label vote looks at the two frames before
+
+
+def ray_module():
+    try:
+        import ray
+    except ImportError as error:
+        raise InputError(
+            '--ray needs Ray: pip install "e4s-studio[ray]" (Ray 2.x), or run without --ray.'
+        ) from error
+    return ray
+
+
+def connect(address: str) -> None:
+    ray = ray_module()
+    if ray.is_initialized():
+        return
+    try:
+        if address == "local":
+            ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        else:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        raise InputError(f"Cannot reach the Ray cluster at {address}: {error}") from error
+
+
+class ChunkEditor:
+    """A Ray actor's state: one model, one parser, one texture mix, for every chunk it gets."""
+
+    def __init__(self, model_file: str, device: str | None, parser_choice: str, mix, threads: int) -> None:
+        from e4s_core import load_model
+        from e4s_core.photo.parse import load_parser
+        from e4s_core.runtime import INTRA_OP_THREADS
+
+        INTRA_OP_THREADS.set_default(threads)  # Ray starts workers with one; the driver had its own
+        self.model = load_model(model_file or None, device=device)
+        self.parser = load_parser(parser_choice)
+        self.mix = mix
+
+    def edit(self, video: str, track, plan: list, start: int, stop: int) -> list:
+        """Patches of frames ``start``..``stop``-1 (None where the frame stays as it was)."""
+        from app.studio.models.video_edit import FrameEditor, changed_patch
+        from e4s_core.video.io import read_frames
+
+        editor = FrameEditor(self.model, self.parser, self.mix)
+        editor.start_at(max(0, start - PRIMING_FRAMES), track, plan)
+        patches = []
+        for index, rgb in enumerate(read_frames(video)):
+            if index >= stop:
+                break
+            square = plan[index] if index < len(plan) else None
+            if index < start - PRIMING_FRAMES:
+                continue
+            if index < start:
+                if square is not None:
+                    editor.prime(rgb, square, track.landmarks[index])
+                continue
+            if square is None:
+                patches.append(None)
+            else:
+                patches.append(changed_patch(rgb, editor.edit(rgb, square, track.landmarks[index])))
+        return patches
+
+
+def edit_on_ray(
+    address: str, video: Path, model, parser_choice: str, mix, track, plan: list, progress=None
+) -> Iterator[np.ndarray]:
+    """Every frame of ``video``, edited by Ray workers where ``plan`` has a square."""
+    import torch
+
+    from app.studio.models.video_edit import apply_patch
+    from e4s_core.video.io import read_frames
+
+    ray = ray_module()
+    connect(address)
+    workers = max(1, int(ray.available_resources().get("CPU", 1)))
+    actor = ray.remote(num_cpus=1)(ChunkEditor)
+    device = str(model.device) if model.device.type != "cpu" else "cpu"
+    editors = [
+        actor.remote(model.info.source, device, parser_choice, mix, torch.get_num_threads())
+        for _ in range(workers)
+    ]
+    chunks = [(start, min(start + CHUNK_FRAMES, len(plan))) for start in range(0, len(plan), CHUNK_FRAMES)]
+    pending = [
+        editors[i % workers].edit.remote(str(video), track, plan, start, stop)
+        for i, (start, stop) in enumerate(chunks)
+    ]
+    frames = read_frames(video)
+    try:
+        for reference in pending:
+            for patch in ray.get(reference):
+                rgb = next(frames)
+                yield rgb if patch is None else apply_patch(rgb, patch)
+                if progress is not None:
+                    progress()
+        yield from frames  # frames past the tracked ones (none, unless the file grew)
+    finally:  # done, failed or interrupted: the workers and their queued chunks go
+        for editor in editors:
+            ray.kill(editor)
