@@ -106,3 +106,32 @@ def test_missing_files_no_face_and_unwritable_outputs_are_refused(photos, capsys
         assert main(["swap", *argv, "--device", "cpu"]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message.lower() in err.lower()
+
+
+def test_a_batch_on_ray_writes_the_same_files_and_reports_the_same_failure(photos, tmp_path, capsys):
+    pytest.importorskip("ray", reason='Ray is an optional extra: pip install "e4s-studio[ray]"')
+    import ray
+
+    folder, ast, hop = photos
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    shutil.copy(ast, sources / "astronaut.png")
+    shutil.copy(hop, sources / "hopper.png")
+    Image.fromarray(np.full((200, 200, 3), 90, np.uint8)).save(sources / "blank.png")  # no face
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    shutil.copy(hop, targets / "hopper.png")
+    shutil.copy(ast, targets / "astronaut.png")
+    common = ["swap", str(sources), str(targets), "--device", "cpu", "--crop"]
+    assert main([*common, "-o", str(tmp_path / "local")]) == 1
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        assert main([*common, "-o", str(tmp_path / "ray"), "--ray", "local"]) == 1
+    finally:
+        ray.shutdown()
+    printed = capsys.readouterr().out
+    assert printed.count("4 of 6 written") == 2 and printed.count("failed: blank.png to hopper.png") == 2
+    written = sorted(p.name for p in (tmp_path / "local").iterdir())
+    assert written == sorted(p.name for p in (tmp_path / "ray").iterdir()) and len(written) == 4
+    for name in written:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes()

@@ -60,6 +60,15 @@ def add_parser_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_ray_option(parser: argparse.ArgumentParser, pieces: str) -> None:
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help=f'run the {pieces} on Ray workers: "local" starts Ray here, "auto" or ray://HEAD:10001'
+        ' joins a cluster (pip install "e4s-studio[ray]")',
+    )
+
+
 def parser_choice(args: argparse.Namespace) -> str:
     """What ``--parser`` names: "landmarks" or a file (the one in use when not given)."""
     from e4s_core.model_files import ModelRegistry

@@ -1,10 +1,13 @@
-"""``--ray ADDRESS``: a video job's frames edited by Ray workers, in chunks, collected in order.
+"""``--ray ADDRESS``: a video job's frames, or a batch's photo pairs, done by Ray workers, in order.
 
 Optional (``pip install "e4s-studio[ray]"``, Ray 2.x). ``--ray local`` starts a Ray instance on
 this machine; ``--ray auto`` or ``--ray ray://HEAD:10001`` joins a running cluster (every node
 must see the video, the model file and the reference at the same paths, e.g. on shared storage).
 
-Each worker is an actor that loads the model and the parser once and then edits chunk after chunk:
+Photo pairs (``swap`` / ``hair``): one task per pair on actors that hold the model, the parser and
+the encoded sources; the driver writes each result as it comes, in order (all-or-nothing per file).
+
+Video: each worker is an actor that loads the model and the parser once and then edits chunk after chunk:
 it reads the video itself, primes its label vote with the two frames before its chunk and takes up
 the landmarks an editor arriving from frame 0 would hold, so every frame comes out bit for bit as
 in a local run (the same intra-op thread count is used too). Workers return only each frame's
@@ -120,3 +123,39 @@ def edit_on_ray(
     finally:  # done, failed or interrupted: the workers and their queued chunks go
         for editor in editors:
             ray.kill(editor)
+
+
+def render_pairs_on_ray(
+    address: str, pairs: list, renderer_class, model, parser_choice: str, face: int, crop: bool, make_state
+):
+    """Each pair's (image, photo) rendered by ``renderer_class`` actors, yielded in ``pairs``' order;
+    an ``E4SError`` of a pair is yielded in its place (a batch goes on)."""
+    import torch
+
+    from e4s_core.errors import E4SError
+
+    ray = ray_module()
+    connect(address)
+    workers = max(1, min(len(pairs), int(ray.available_resources().get("CPU", 1))))
+    device = "cpu" if model.device.type == "cpu" else str(model.device)
+    settings = (model.info.source, device, parser_choice, face, crop, make_state, torch.get_num_threads())
+
+    class PairWorker:  # holds plain settings only: Ray ships the class, not the loaded model
+        def __init__(self):
+            self.renderer = renderer_class.on_worker(*settings)
+
+        def render(self, source, target):
+            try:
+                return self.renderer.render(source, target)
+            except E4SError as error:
+                return error
+
+    actor = ray.remote(num_cpus=1)(PairWorker)
+    renderers = [actor.remote() for _ in range(workers)]
+    pending = [renderers[i % workers].render.remote(s, t) for i, (s, t) in enumerate(pairs)]
+    try:
+        for reference in pending:
+            yield ray.get(reference)
+    finally:
+        for renderer in renderers:
+            ray.kill(renderer)

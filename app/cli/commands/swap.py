@@ -15,10 +15,12 @@ from ..options import (
     add_face_option,
     add_model_options,
     add_parser_option,
+    add_ray_option,
     face_index,
     face_parser,
     image_output,
     load_model,
+    parser_choice,
 )
 from ..registry import command
 
@@ -45,6 +47,7 @@ def _swap_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_face_option(parser)
     add_parser_option(parser)
+    add_ray_option(parser, "pairs")
     add_model_options(parser)
 
 
@@ -80,6 +83,7 @@ def _hair_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_face_option(parser)
     add_parser_option(parser)
+    add_ray_option(parser, "pairs")
     add_model_options(parser)
 
 
@@ -94,12 +98,46 @@ def hair(args: argparse.Namespace) -> int:
     return _run_pairs(args, _photos(args.reference), _photos(args.person), one, "hair_on")
 
 
+class PairRenderer:
+    """Renders (source, target) pairs with one model and parser, encoding each source once; the
+    same object runs the local loop and, under ``--ray``, each Ray worker."""
+
+    def __init__(self, model, parser, face: int, crop: bool, make_state) -> None:
+        self.model, self.parser, self.face, self.crop, self.make_state = model, parser, face, crop, make_state
+        self._references: dict = {}
+
+    @classmethod
+    def on_worker(
+        cls, model_file: str, device: str, parser_choice: str, face: int, crop: bool, make_state, threads
+    ):
+        from e4s_core import load_model
+        from e4s_core.photo.parse import load_parser
+        from e4s_core.runtime import INTRA_OP_THREADS
+
+        INTRA_OP_THREADS.set_default(threads)  # round as the driver would
+        return cls(
+            load_model(model_file or None, device=device), load_parser(parser_choice), face, crop, make_state
+        )
+
+    def render(self, source: Path, target: Path):
+        """(the image to write, the target's Photo for its metadata; None with --crop)."""
+        from app.studio.models.document import Document, load_face, make_reference
+        from app.studio.models.result import ResultRenderer, pasted_photo
+
+        if source not in self._references:
+            self._references[source] = make_reference(self.model, load_face(source, self.face, self.parser))
+        document = Document.open(self.model, target, self.face, self.parser)
+        reference = document.add_reference(self._references[source])
+        result = ResultRenderer().render(self.model, document, self.make_state(document, reference))
+        if self.crop:
+            return result.face("photo"), None
+        return pasted_photo(document.source, result, "photo"), document.source.photo
+
+
 def _run_pairs(args, sources: list[Path], targets: list[Path], make_state, joiner: str) -> int:
     """Every (source, target) pair through ``make_state(document, reference) -> FaceState``."""
     from tqdm import tqdm
 
-    from app.studio.models.document import Document, load_face, make_reference
-    from app.studio.models.result import ResultRenderer, pasted_photo
     from e4s_core.files import OutputFiles
     from e4s_core.photo.io import write_photo
 
@@ -112,29 +150,38 @@ def _run_pairs(args, sources: list[Path], targets: list[Path], make_state, joine
         except OSError as error:
             raise InputError(f"Cannot create the folder {args.output}: {error.strerror or error}.") from error
     single = None if batch else OutputFiles(image_output(args.output, "the result"))
-    parser, model = face_parser(args), load_model(args)
-    renderer, references, failures = ResultRenderer(), {}, []
+    model = load_model(args)
     pairs = [
         (s, t) for t in targets for s in sources if not (batch and s == t)
     ]  # a face onto itself: only if asked
-    for source, target in tqdm(pairs, desc="pairs", unit="pair", disable=not batch):
+    if args.ray:
+        from ..scale_out import render_pairs_on_ray
+
+        rendered = render_pairs_on_ray(
+            args.ray, pairs, PairRenderer, model, parser_choice(args), face_index(args), args.crop, make_state
+        )
+    else:
+        renderer = PairRenderer(model, face_parser(args), face_index(args), args.crop, make_state)
+        rendered = (_attempt(renderer.render, source, target) for source, target in pairs)
+    failures = []
+    for (source, target), outcome in tqdm(
+        zip(pairs, rendered, strict=True), total=len(pairs), desc="pairs", unit="pair", disable=not batch
+    ):
         out = args.output / f"{source.stem}_{joiner}_{target.stem}.png" if batch else args.output
         try:
-            if source not in references:
-                references[source] = make_reference(model, load_face(source, face_index(args), parser))
-            document = Document.open(model, target, face_index(args), parser)
-            reference = document.add_reference(references[source])
-            result = renderer.render(model, document, make_state(document, reference))
-            photo = document.source.photo
-            outputs = single or OutputFiles(image_output(out, "the result"))
-            with outputs:
-                if args.crop:
-                    write_photo(result.face("photo"), outputs.temp(out))
+            if isinstance(outcome, E4SError):
+                raise outcome
+            image, photo = outcome
+            with single or OutputFiles(image_output(out, "the result")) as outputs:
+                if photo is None:
+                    write_photo(image, outputs.temp(out))
                 else:
-                    pasted = pasted_photo(document.source, result, "photo")
-                    target = outputs.temp(out)
                     write_photo(
-                        pasted, target, alpha=photo.alpha, icc_profile=photo.icc_profile, exif=photo.exif
+                        image,
+                        outputs.temp(out),
+                        alpha=photo.alpha,
+                        icc_profile=photo.icc_profile,
+                        exif=photo.exif,
                     )
         except E4SError as error:
             if not batch:
@@ -148,6 +195,14 @@ def _run_pairs(args, sources: list[Path], targets: list[Path], make_state, joine
         for failure in failures:
             print(f"  failed: {failure}")
     return 1 if failures else 0
+
+
+def _attempt(render, source: Path, target: Path):
+    """The rendered pair, or the E4SError that stopped it (a batch goes on with the next pair)."""
+    try:
+        return render(source, target)
+    except E4SError as error:
+        return error
 
 
 def _photos(path: Path) -> list[Path]:

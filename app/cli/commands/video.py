@@ -21,6 +21,7 @@ from ..options import (
     add_face_option,
     add_model_options,
     add_parser_option,
+    add_ray_option,
     face_index,
     face_parser,
     load_model,
@@ -44,11 +45,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--crf", type=int, default=17, help="H.264 quality, 0 lossless .. 51 worst (default 17)"
     )
-    parser.add_argument(
-        "--ray",
-        metavar="ADDRESS",
-        help='edit on Ray workers: "local" starts Ray here, "auto" or ray://HEAD:10001 joins a cluster',
-    )
+    add_ray_option(parser, "frames (in chunks)")
     parser.add_argument(
         "--resume", action="store_true", help="go on from the frames an interrupted run of this job finished"
     )
