@@ -49,8 +49,12 @@ from .settings import (
 )
 from .swap_action import SwapAction
 from .texture_action import TextureAction
+from .video_action import FRAME_TASK as VIDEO_FRAME_TASK
+from .video_action import OPEN_TASK as VIDEO_OPEN_TASK
+from .video_action import VideoAction
 from .widgets.canvas_view import MaskCanvasView
 from .widgets.first_run_note import FirstRunNote
+from .widgets.frame_scrubber import FrameScrubber
 from .widgets.gallery import ReferenceGallery
 from .widgets.history_strip import HistoryStrip
 from .widgets.image_view import ImageView
@@ -116,6 +120,8 @@ class MainWindow(QMainWindow):
         center.setContentsMargins(0, 0, 0, 0)
         center.addWidget(self.first_run_note)
         center.addWidget(self.panes, 1)
+        self.scrubber = FrameScrubber()  # shown while a video is open
+        center.addWidget(self.scrubber)
         center.addWidget(self.regions)
         center.addWidget(self.history_strip)
         middle = QWidget()
@@ -157,6 +163,7 @@ class MainWindow(QMainWindow):
         self._action(
             file_menu, "&Open photo…", in_window(files.open_photo_dialog), QKeySequence.StandardKey.Open
         )
+        self.video_action = VideoAction(self, file_menu)  # Open video…, Export video…
         self._action(file_menu, "Open &mask…", in_window(files.open_mask_dialog))
         file_menu.addSeparator()
         self._action(file_menu, "Open &project…", in_window(files.open_project_dialog))
@@ -340,6 +347,7 @@ class MainWindow(QMainWindow):
             self.document.vectors_changed.disconnect(self._on_vectors_changed)
         self.document = document
         self.texture.pending = None
+        self.video_action.document_replaced(document)
         self.result = self._last_shown = None  # the old face's result must not be exported for this one
         self.set_result_view(document.result_view or self._remembered_view())
         canvas = document.canvas
@@ -373,6 +381,7 @@ class MainWindow(QMainWindow):
         self.document.history.changed.disconnect(self._on_history)
         self.document.vectors_changed.disconnect(self._on_vectors_changed)
         self.document = self.result = self._last_shown = self.texture.pending = None
+        self.video_action.document_replaced(None)
         for view in (self.input_view, self.result_view):
             view.set_image(None)
         self.canvas_view.set_canvas(None)
@@ -392,6 +401,8 @@ class MainWindow(QMainWindow):
         key = outcome.kind
         if key == MODEL_TASK:
             self._on_model_loaded(outcome)
+        elif key in (VIDEO_OPEN_TASK, VIDEO_FRAME_TASK):
+            self.video_action.finish(key, outcome)
         elif key == FIT_TASK:
             self.fitter.finish(outcome)
         elif self.reference_actions.owns(key):
@@ -544,6 +555,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue(WINDOW_GEOMETRY, self.saveGeometry())
         self.settings.setValue(folder_key("references"), self.gallery.last_folder or "")
         self.fitter.cancel()  # a fit stops at its next step instead of holding up the exit
+        self.video_action.shutdown()
         self.worker.shutdown(2.0)
         self.tasks.shutdown()
         super().closeEvent(event)

@@ -110,6 +110,34 @@ def read_frames(path: str | Path) -> Iterator[np.ndarray]:
         container.close()
 
 
+def read_frame(path: str | Path, index: int) -> np.ndarray:
+    """Frame ``index`` (0-based) as upright RGB: seeks to the keyframe before it, then decodes on."""
+    av = _av()
+    if index < 0:
+        raise InputError(f"frame numbers start at 0, got {index}")
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        start = stream.start_time or 0
+        wanted = start + int(round(index / rate / stream.time_base))
+        try:
+            container.seek(wanted, backward=True, any_frame=False, stream=stream)
+        except av.FFmpegError:  # a file that cannot seek: decode from the start
+            container.seek(0)
+        position = None
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                continue
+            position = int(round((frame.pts - start) * stream.time_base * rate))
+            if position >= index:
+                rotation = int(round(getattr(frame, "rotation", 0) / 90.0)) * 90 % 360
+                return _upright(frame.to_ndarray(format="rgb24"), rotation)
+        raise InputError(f"{Path(path).name} has no frame {index} (it ends at frame {position}).")
+    finally:
+        container.close()
+
+
 class VideoWriter:
     """Write upright RGB frames at ``info``'s size and rate; copy ``audio_from``'s audio at close.
 

@@ -84,10 +84,19 @@ def frame_plan(track: FaceTrack, sigma: float = DEFAULT_SIGMA) -> tuple[list, li
 
 
 class FrameEditor:
-    """Edits one frame after another (in order: the label vote looks at the previous frames)."""
+    """Edits one frame after another (in order: the label vote looks at the previous frames).
 
-    def __init__(self, model: E4SModel, parser: FaceParser | None, mix: TextureMix, size: int = FFHQ_SIZE):
-        self.model, self.parser, self.mix, self.size = model, parser, mix, size
+    ``mix``: one texture mix, or several applied in turn (the studio's texture steps)."""
+
+    def __init__(
+        self,
+        model: E4SModel,
+        parser: FaceParser | None,
+        mix: TextureMix | tuple[TextureMix, ...],
+        size: int = FFHQ_SIZE,
+    ):
+        self.model, self.parser, self.size = model, parser, size
+        self.mixes = mix if isinstance(mix, tuple) else (mix,)
         self._renderer = ResultRenderer()
         self._stabiliser = LabelStabiliser()
         self._landmarks: np.ndarray | None = None  # the last detected landmarks, in crop pixels
@@ -119,8 +128,9 @@ class FrameEditor:
         aligned, labels = self._parse(rgb, square, landmarks)
         source = FaceSource(aligned, labels, Photo(rgb), name="frame")
         document = Document(source, encode_face(self.model, source))
-        reference = document.add_reference(self.mix.reference)
-        document.apply_texture(reference.hash, self.mix.regions, self.mix.alpha)
+        for mix in self.mixes:
+            reference = document.add_reference(mix.reference)
+            document.apply_texture(reference.hash, mix.regions, mix.alpha)
         result = self._renderer.render(self.model, document, document.snapshot())
         return pasted_photo(source, result, "photo")
 
@@ -247,3 +257,33 @@ def edit_frames(
                 progress()
 
     return report, edited()
+
+
+def texture_mixes(document: Document) -> tuple[TextureMix, ...]:
+    """The texture steps applied in ``document`` (in order), as mixes every frame can take."""
+    from .edits import TextureEdit
+
+    steps = document.history.edits[: document.history.position]
+    return tuple(
+        TextureMix(document.references[step.reference], step.regions, step.alpha)
+        for step in steps
+        if isinstance(step, TextureEdit)
+    )
+
+
+def first_face(video: Path, parser: FaceParser | None, face_index: int = 0, search: int = 48):
+    """(frame index, FaceSource) of the first of the first ``search`` frames where a face is found."""
+    from e4s_core.errors import InputError
+    from e4s_core.photo.align import align_photo
+    from e4s_core.photo.faces import detect_faces
+    from e4s_core.video.io import read_frames
+
+    for index, rgb in enumerate(read_frames(video)):
+        if index >= search:
+            break
+        faces = detect_faces(rgb)
+        if len(faces) > face_index:
+            aligned = align_photo(rgb, face_index, faces=faces, name=f"{video.name} frame {index}")
+            labels = parse_face(aligned, parser)
+            return index, FaceSource(aligned, labels, Photo(rgb), name=f"{video.name} (frame {index})")
+    raise InputError(f"No face in the first {search} frames of {video.name}.")

@@ -5,7 +5,7 @@ The gallery never reads or encodes an image. It asks for files (buttons, drag an
 ``add_pending`` -> ``set_reference`` or ``set_failed``. Items are keyed by file path, and a
 reference whose content hash is already shown is not added twice.
 
-Each reference's parsed mask can be shown over its thumbnail (the Masks toggle, or the context
+Each reference's parsed mask can be shown over its thumbnail (Show masks, or the context
 menu), so a wrong region (a cap parsed as hair) is seen before it is borrowed; the context menu
 also re-parses it, opens its mask for painting, or removes it (also Delete).
 """
@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QListView,
@@ -145,19 +146,18 @@ class ReferenceGallery(QWidget):
         add_folder = QPushButton("Add folder…")
         add_folder.setToolTip("Add every image in a folder as a reference face")
         add_folder.clicked.connect(self.choose_folder)
-        self.masks_button = QPushButton("Masks")
-        self.masks_button.setCheckable(True)
+        self.masks_button = QCheckBox("Show masks")
         self.masks_button.setToolTip("Show each reference's parsed regions over its thumbnail")
         self.masks_button.toggled.connect(self._refresh_icons)
         buttons = QHBoxLayout()
         buttons.addWidget(add_files)
         buttons.addWidget(add_folder)
-        buttons.addWidget(self.masks_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
         layout.addWidget(self._list)
+        layout.addWidget(self.masks_button)
 
     @property
     def list_widget(self) -> QListWidget:
