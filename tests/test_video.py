@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from conftest import random_network, tiny_config
-from photos import grace_hopper
+from photos import astronaut, grace_hopper
 from PIL import Image
 from video_helpers import moving_face_frames, write_clip
 
@@ -229,3 +229,20 @@ def test_a_ray_run_gives_the_same_frames_as_a_local_one(clip, monkeypatch, tmp_p
         ray.shutdown()
     pairs = zip(read_frames(tmp_path / "local.mkv"), read_frames(tmp_path / "ray.mkv"), strict=True)
     assert all(np.array_equal(local, remote) for local, remote in pairs)
+
+
+def test_grace_hoppers_clip_takes_astronauts_hair_and_fine_tuning_changes_the_render(clip, tmp_path, capsys):
+    folder, _, _ = clip
+    face = grace_hopper()[0:380, 60:440]  # her head and shoulders
+    grace = write_clip(tmp_path / "grace.mkv", moving_face_frames(4, 192, seed=1, face=face))
+    Image.fromarray(astronaut()).save(tmp_path / "astronaut.png")
+    job = f"video-edit {grace} --reference {tmp_path}/astronaut.png --regions hair,skin --lossless -o"
+    assert run(f"{job} {tmp_path}/plain.mkv", folder) == 0
+    assert run(f"{job} {tmp_path}/tuned.mkv --finetune-steps 2", folder) == 0
+    originals = list(read_frames(grace))
+    plain, tuned = list(read_frames(tmp_path / "plain.mkv")), list(read_frames(tmp_path / "tuned.mkv"))
+    assert len(plain) == len(tuned) == 4
+    assert all(not np.array_equal(p, o) for p, o in zip(plain, originals, strict=True))
+    assert any(not np.array_equal(p, t) for p, t in zip(plain, tuned, strict=True))
+    assert "4 edited" in capsys.readouterr().out
+    assert run(f"{job} {tmp_path}/x.mkv --finetune-steps -1", folder) == 2

@@ -53,7 +53,15 @@ def connect(address: str) -> None:
 class ChunkEditor:
     """A Ray actor's state: one model, one parser, one texture mix, for every chunk it gets."""
 
-    def __init__(self, model_file: str, device: str | None, parser_choice: str, mix, threads: int) -> None:
+    def __init__(
+        self,
+        model_file: str,
+        device: str | None,
+        parser_choice: str,
+        mix,
+        threads: int,
+        finetune_steps: int = 0,
+    ) -> None:
         from e4s_core import load_model
         from e4s_core.photo.parse import load_parser
         from e4s_core.runtime import INTRA_OP_THREADS
@@ -61,14 +69,14 @@ class ChunkEditor:
         INTRA_OP_THREADS.set_default(threads)  # Ray starts workers with one; the driver had its own
         self.model = load_model(model_file or None, device=device)
         self.parser = load_parser(parser_choice)
-        self.mix = mix
+        self.mix, self.finetune_steps = mix, finetune_steps
 
     def edit(self, video: str, track, plan: list, start: int, stop: int) -> list:
         """Patches of frames ``start``..``stop``-1 (None where the frame stays as it was)."""
         from app.studio.models.video_edit import FrameEditor, changed_patch
         from e4s_core.video.io import read_frames
 
-        editor = FrameEditor(self.model, self.parser, self.mix)
+        editor = FrameEditor(self.model, self.parser, self.mix, finetune_steps=self.finetune_steps)
         editor.start_at(max(0, start - PRIMING_FRAMES), track, plan)
         patches = []
         for index, rgb in enumerate(read_frames(video)):
@@ -89,7 +97,15 @@ class ChunkEditor:
 
 
 def edit_on_ray(
-    address: str, video: Path, model, parser_choice: str, mix, track, plan: list, progress=None
+    address: str,
+    video: Path,
+    model,
+    parser_choice: str,
+    mix,
+    track,
+    plan: list,
+    progress=None,
+    finetune_steps: int = 0,
 ) -> Iterator[np.ndarray]:
     """Every frame of ``video``, edited by Ray workers where ``plan`` has a square."""
     import torch
@@ -103,7 +119,7 @@ def edit_on_ray(
     actor = ray.remote(num_cpus=1)(ChunkEditor)
     device = str(model.device) if model.device.type != "cpu" else "cpu"
     editors = [
-        actor.remote(model.info.source, device, parser_choice, mix, torch.get_num_threads())
+        actor.remote(model.info.source, device, parser_choice, mix, torch.get_num_threads(), finetune_steps)
         for _ in range(workers)
     ]
     chunks = [(start, min(start + CHUNK_FRAMES, len(plan))) for start in range(0, len(plan), CHUNK_FRAMES)]

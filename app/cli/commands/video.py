@@ -47,6 +47,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     add_ray_option(parser, "frames (in chunks)")
     parser.add_argument(
+        "--finetune-steps",
+        type=int,
+        default=0,
+        help="fine-tune the generator on each frame first (the authors use 200; slow on a CPU; default 0)",
+    )
+    parser.add_argument(
         "--resume", action="store_true", help="go on from the frames an interrupted run of this job finished"
     )
     parser.add_argument(
@@ -83,6 +89,8 @@ def _swap_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
+    if not 0 <= args.finetune_steps <= 10_000:
+        raise InputError(f"--finetune-steps must be from 0 to 10000, got {args.finetune_steps}")
     if args.ray and args.resume:
         raise InputError("--resume works without --ray (Ray runs keep no per-frame cache).")
     if args.lossless and args.output.suffix.lower() not in (".mkv", ".avi"):
@@ -153,7 +161,12 @@ def _run(args: argparse.Namespace, reference_path: Path, regions: tuple[int, ...
     mix = TextureMix(reference, regions, alpha)
     bar = tqdm(total=len(track.squares), desc="editing", unit="frame", disable=None)
     report, frames = edit_frames(
-        read_frames(args.video), track, FrameEditor(model, parser, mix), args.smooth, bar.update, cache
+        read_frames(args.video),
+        track,
+        FrameEditor(model, parser, mix, finetune_steps=args.finetune_steps),
+        args.smooth,
+        bar.update,
+        cache,
     )
     if args.ray:
         from app.studio.models.video_edit import frame_plan
@@ -162,7 +175,17 @@ def _run(args: argparse.Namespace, reference_path: Path, regions: tuple[int, ...
 
         plan, report.carried, report.unchanged = frame_plan(track, args.smooth)
         report.edited = sum(square is not None for square in plan)
-        frames = edit_on_ray(args.ray, args.video, model, parser_choice(args), mix, track, plan, bar.update)
+        frames = edit_on_ray(
+            args.ray,
+            args.video,
+            model,
+            parser_choice(args),
+            mix,
+            track,
+            plan,
+            bar.update,
+            args.finetune_steps,
+        )
     codec = LOSSLESS_CODECS[0] if args.lossless else DEFAULT_CODEC
 
     def write_video(temp: str) -> None:
@@ -196,6 +219,7 @@ def _job_cache(args: argparse.Namespace, model, parser, reference, regions, alph
         "alpha": alpha,
         "smooth": args.smooth,
         "face": face_index(args),
+        "finetune": args.finetune_steps,
     }
     cache = FrameCache.for_job(args.video, settings)
     if not args.resume:

@@ -94,8 +94,9 @@ class FrameEditor:
         parser: FaceParser | None,
         mix: TextureMix | tuple[TextureMix, ...],
         size: int = FFHQ_SIZE,
+        finetune_steps: int = 0,
     ):
-        self.model, self.parser, self.size = model, parser, size
+        self.model, self.parser, self.size, self.finetune_steps = model, parser, size, finetune_steps
         self.mixes = mix if isinstance(mix, tuple) else (mix,)
         self._renderer = ResultRenderer()
         self._stabiliser = LabelStabiliser()
@@ -108,6 +109,23 @@ class FrameEditor:
             self._landmarks = transform.to_crop(landmarks)
         aligned = AlignedFace(crop, transform, self._landmarks)
         return aligned, self._stabiliser(parse_face(aligned, self.parser))
+
+    def _finetuned(self, source: FaceSource, vectors: np.ndarray) -> E4SModel:
+        """The generator fine-tuned on this frame (the authors' per-video step, supplement 8.4).
+
+        Each frame starts from the loaded model rather than from the previous frame's tuning, so
+        frames stay independent: a resumed or Ray run gives the same frames as a local one."""
+        import torch
+
+        from e4s_core import paper_constants as paper
+        from e4s_core.fitting import finetune_generator
+        from e4s_core.imageio import image_to_tensor, labels_to_tensor
+
+        vectors = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))[None]
+        image, labels = image_to_tensor(source.aligned.image), labels_to_tensor(source.parsed)
+        return finetune_generator(
+            self.model, image, labels, vectors, self.finetune_steps, paper.FINETUNE_LR
+        ).model
 
     def prime(self, rgb: np.ndarray, square: np.ndarray, landmarks: np.ndarray | None) -> None:
         """See a frame edited earlier (read from a cache) so the label vote goes on as it was."""
@@ -131,7 +149,8 @@ class FrameEditor:
         for mix in self.mixes:
             reference = document.add_reference(mix.reference)
             document.apply_texture(reference.hash, mix.regions, mix.alpha)
-        result = self._renderer.render(self.model, document, document.snapshot())
+        model = self._finetuned(source, document.base_vectors) if self.finetune_steps else self.model
+        result = self._renderer.render(model, document, document.snapshot())
         return pasted_photo(source, result, "photo")
 
 
