@@ -81,3 +81,21 @@ def test_opening_a_photo_closes_the_video(video_open, qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.document.source.name == "photo.png", timeout=30000)
     assert not window.scrubber.isVisible() and window.canvas_view.isEnabled()
     assert not window.video_action.export_action.isEnabled()
+
+
+def test_the_previewed_frame_follows_undo_and_the_documents_frame_shows_its_crop(video_open, qtbot, tmp_path):
+    window, clip, frames = video_open
+    reference = str(tmp_path / "hopper.png")
+    Image.fromarray(grace_hopper()).save(reference)
+    add_hair_texture(window, qtbot, reference)
+    window.scrubber.slider.setValue(3)
+    qtbot.waitUntil(lambda: window.tasks.has("video-frame"), timeout=5000)
+    wait_idle(qtbot, window)
+    assert not np.array_equal(window.result_view._image.array, frames[3])
+    window.undo()  # no texture step left: frame 3 as it is, not the document's crop
+    qtbot.waitUntil(lambda: window.tasks.has("video-frame"), timeout=5000)
+    wait_idle(qtbot, window)
+    assert np.array_equal(window.result_view._image.array, frames[3])
+    window.scrubber.slider.setValue(BLANK)  # the document's own frame
+    qtbot.waitUntil(lambda: window.video_action.shown_frame is None, timeout=5000)
+    assert np.array_equal(window.input_view._image.array, window.document.source.aligned.image)

@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
             )
             for kind in EXPORT_KINDS
         }
+        file_menu.addAction(self.video_action.export_action)
         file_menu.addSeparator()
         self._action(file_menu, "Choose &model…", in_window(files.choose_model_dialog))
         self._action(file_menu, "Choose &parser…", in_window(files.choose_parser_dialog))
@@ -418,6 +419,7 @@ class MainWindow(QMainWindow):
             return
         self.swapper.plan = None  # a previewed swap was planned on the state before this step
         self.work.history_changed()
+        self.video_action.history_changed()
         history = self.document.history
         self.undo_action.setEnabled(history.can_undo)
         self.redo_action.setEnabled(history.can_redo)
@@ -499,6 +501,8 @@ class MainWindow(QMainWindow):
         self._show_result()
 
     def _show_result(self) -> None:
+        if self.video_action.shown_frame is not None:  # the panes preview another frame of a video
+            return
         if self._last_shown is not None:
             self.result_view.set_image(self._last_shown.face(self.result_view_mode))
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from e4s_core.errors import E4SError, InputError
@@ -38,10 +39,13 @@ class VideoAction(QObject):
         self.video: Path | None = None
         self.document: Document | None = None  # the document the video opened as
         self.frames = 0
+        self.document_frame = 0  # the frame the document is
+        self.shown_frame: int | None = None  # the frame previewed in the panes, None: the document
         self._stop = threading.Event()
         self._export: threading.Thread | None = None
         self.open_action = window._action(menu, "Open &video…", self.open_dialog)
-        self.export_action = window._action(menu, "Export vi&deo…", self.export_dialog)
+        self.export_action = QAction("Export vi&deo…", window)  # the window puts it among the exports
+        self.export_action.triggered.connect(self.export_dialog)
         self.export_action.setEnabled(False)
         self.cancel_button = QPushButton("Cancel export")
         self.cancel_button.clicked.connect(self.cancel)
@@ -91,6 +95,7 @@ class VideoAction(QObject):
         if task == OPEN_TASK:
             path, info, index, document = outcome.value
             self.video, self.frames, self.document = path, info.frames or 0, document
+            self.document_frame, self.shown_frame = index, None
             window.set_document(document)
             window.scrubber.set_frames(self._count(path, info), index)
             window.scrubber.show()
@@ -101,9 +106,10 @@ class VideoAction(QObject):
                 f"{path.name}: frame {index} opened; texture edits apply to every frame (Export video…)", 8000
             )
         else:
-            raw, edited = outcome.value
-            window.input_view.set_image(raw)
-            window.result_view.set_image(edited)
+            index, raw, edited = outcome.value
+            if index == self.shown_frame:  # not a frame the user has since moved away from
+                window.input_view.set_image(raw)
+                window.result_view.set_image(edited)
 
     @staticmethod
     def _count(path: Path, info) -> int:
@@ -116,7 +122,7 @@ class VideoAction(QObject):
     def document_replaced(self, document) -> None:
         """The window shows another document: a video opened before is closed."""
         if self.video is not None and document is not self.document:
-            self.video = self.document = None
+            self.video = self.document = self.shown_frame = None
             self.window.scrubber.hide()
             self.window.canvas_view.setEnabled(True)
             self.window.canvas_view.setToolTip("")
@@ -128,6 +134,12 @@ class VideoAction(QObject):
         window = self.window
         if self.video is None or self.document is None:
             return
+        if index == self.document_frame:  # the document's own frame: its crop, as edited
+            self.shown_frame = None
+            window.input_view.set_image(self.document.source.aligned.image)
+            window._show_result()
+            return
+        self.shown_frame = index
         video, model, parser, mixes = self.video, window.model, window.parser, texture_mixes(self.document)
 
         def render():
@@ -137,12 +149,17 @@ class VideoAction(QObject):
 
             rgb = read_frame(video, index)
             faces = detect_faces(rgb)
-            if not faces:
-                return rgb, rgb  # no face in this frame: it would pass through unchanged
+            if not faces or not mixes:
+                return index, rgb, rgb  # no face or no texture step: the frame as it is
             square = np.stack(ffhq_square(faces[0].landmarks))
-            return rgb, FrameEditor(model, parser, mixes).edit(rgb, square, faces[0].landmarks)
+            return index, rgb, FrameEditor(model, parser, mixes).edit(rgb, square, faces[0].landmarks)
 
         window.tasks.submit(FRAME_TASK, render)
+
+    def history_changed(self) -> None:
+        """A texture step was made or undone: the previewed frame shows it too."""
+        if self.shown_frame is not None:
+            self.preview_frame(self.shown_frame)
 
     # -- exporting ----------------------------------------------------------------------------------
     def export_dialog(self) -> None:
