@@ -53,3 +53,19 @@ def write_clip(
             for packet in [*audio.encode(frame), *audio.encode()]:
                 container.mux(packet)
     return path
+
+
+def changing_synthetic_frames(frames: int = 8, size: int = 192, seed: int = 0):
+    """A synthetic face (``e4s_core.synthetic``) whose hair and skin colours drift slowly, still."""
+    from e4s_core.synthetic import draw_labels, make_face, paint_image
+
+    face = make_face(seed, size)
+    start = {name: np.array(face.attributes[name]["color"], float) for name in ("hair", "skin")}
+    end = {"hair": np.array([150, 90, 40.0]), "skin": start["skin"] * 0.85}
+    labels = draw_labels(face.attributes, size)
+    for t in range(frames):
+        s = t / max(frames - 1, 1)
+        attributes = {name: dict(values) for name, values in face.attributes.items()}
+        for name in start:
+            attributes[name]["color"] = [int(v) for v in (1 - s) * start[name] + s * end[name]]
+        yield paint_image(labels, attributes, np.random.default_rng(seed))  # the same grain each frame
