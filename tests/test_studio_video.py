@@ -23,12 +23,22 @@ def video_open(window, qtbot, tmp_path):
     return window, clip, frames
 
 
-def add_hair_texture(window, qtbot, reference) -> None:
+def add_hair_texture(window, qtbot, folder) -> None:
+    """grace_hopper's hair on the video's face, as one texture step."""
+    reference = str(folder / "hopper.png")
+    Image.fromarray(grace_hopper()).save(reference)
     window.add_references([reference])
     qtbot.waitUntil(lambda: window.gallery.reference_at(reference) is not None, timeout=30000)
     window.gallery.select_reference(window.gallery.reference_at(reference).hash)
     window.regions.set_checked((region_id("hair"),))
     window.apply_texture()
+    wait_idle(qtbot, window)
+
+
+def show_frame(window, qtbot, index: int) -> None:
+    """Move the frame slider and wait for that frame's preview."""
+    window.scrubber.slider.setValue(index)
+    qtbot.waitUntil(lambda: window.tasks.has("video-frame"), timeout=5000)
     wait_idle(qtbot, window)
 
 
@@ -42,12 +52,8 @@ def test_a_video_opens_at_its_first_face_as_a_photo_with_the_mask_read_only(vide
 
 def test_the_slider_previews_the_texture_on_any_frame(video_open, qtbot, tmp_path):
     window, clip, frames = video_open
-    reference = str(tmp_path / "hopper.png")
-    Image.fromarray(grace_hopper()).save(reference)
-    add_hair_texture(window, qtbot, reference)
-    window.scrubber.slider.setValue(3)
-    qtbot.waitUntil(lambda: window.tasks.has("video-frame"), timeout=5000)
-    wait_idle(qtbot, window)
+    add_hair_texture(window, qtbot, tmp_path)
+    show_frame(window, qtbot, 3)
     raw = window.input_view._image.array
     edited = window.result_view._image.array
     assert np.array_equal(raw, frames[3]) and not np.array_equal(edited, frames[3])
@@ -55,9 +61,7 @@ def test_the_slider_previews_the_texture_on_any_frame(video_open, qtbot, tmp_pat
 
 def test_export_writes_every_frame_in_the_background_and_cancel_writes_nothing(video_open, qtbot, tmp_path):
     window, clip, frames = video_open
-    reference = str(tmp_path / "hopper.png")
-    Image.fromarray(grace_hopper()).save(reference)
-    add_hair_texture(window, qtbot, reference)
+    add_hair_texture(window, qtbot, tmp_path)
     out = tmp_path / "edited.mp4"
     window.video_action.export(out)
     assert window.video_action.exporting and window.video_action.cancel_button.isVisible()
@@ -85,12 +89,8 @@ def test_opening_a_photo_closes_the_video(video_open, qtbot, tmp_path):
 
 def test_the_previewed_frame_follows_undo_and_the_documents_frame_shows_its_crop(video_open, qtbot, tmp_path):
     window, clip, frames = video_open
-    reference = str(tmp_path / "hopper.png")
-    Image.fromarray(grace_hopper()).save(reference)
-    add_hair_texture(window, qtbot, reference)
-    window.scrubber.slider.setValue(3)
-    qtbot.waitUntil(lambda: window.tasks.has("video-frame"), timeout=5000)
-    wait_idle(qtbot, window)
+    add_hair_texture(window, qtbot, tmp_path)
+    show_frame(window, qtbot, 3)
     assert not np.array_equal(window.result_view._image.array, frames[3])
     window.undo()  # no texture step left: frame 3 as it is, not the document's crop
     qtbot.waitUntil(lambda: window.tasks.has("video-frame"), timeout=5000)

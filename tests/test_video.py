@@ -140,20 +140,24 @@ def test_video_swap_writes_h264_with_the_audio(clip):
     assert sum(1 for _ in read_frames(out)) == len(frames)
 
 
-def test_ctrl_c_leaves_no_output_and_the_old_one_untouched(clip, monkeypatch, capsys):
-    folder, path, _ = clip
-    out = folder / "interrupted.mp4"
-    out.write_bytes(b"earlier work")
-    calls = []
-    real = FrameEditor.edit
+def interrupt_edit(monkeypatch, at: int) -> None:
+    """Ctrl-C arrives while the ``at``-th frame is being edited."""
+    real, calls = FrameEditor.edit, []
 
     def interrupted(self, *args):
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == at:
             raise KeyboardInterrupt
         return real(self, *args)
 
     monkeypatch.setattr(FrameEditor, "edit", interrupted)
+
+
+def test_ctrl_c_leaves_no_output_and_the_old_one_untouched(clip, monkeypatch, capsys):
+    folder, path, _ = clip
+    out = folder / "interrupted.mp4"
+    out.write_bytes(b"earlier work")
+    interrupt_edit(monkeypatch, at=3)
     assert run(f"video-edit {path} --reference {folder}/hopper.png --regions hair -o {out}", folder) == 130
     assert out.read_bytes() == b"earlier work"
     assert [p.name for p in folder.glob(".e4s-*")] == []
@@ -190,19 +194,11 @@ def test_an_interrupted_job_resumes_to_the_same_frames(clip, monkeypatch, tmp_pa
     job = f"video-edit {path} --reference {folder}/hopper.png --regions hair --lossless -o"
     assert run(f"{job} {folder}/whole.mkv", folder) == 0
     assert not list((tmp_path / "cache" / "video-jobs").iterdir())  # a finished job leaves no cache
-    real, edits = FrameEditor.edit, []
-
-    def interrupted(self, *args):
-        edits.append(1)
-        if len(edits) == 5:
-            raise KeyboardInterrupt
-        return real(self, *args)
-
-    monkeypatch.setattr(FrameEditor, "edit", interrupted)
+    real = FrameEditor.edit
+    interrupt_edit(monkeypatch, at=5)
     assert run(f"{job} {folder}/resumed.mkv", folder) == 130
     assert "--resume" in capsys.readouterr().out
-    monkeypatch.setattr(FrameEditor, "edit", real)
-    edits.clear()
+    edits = []
     monkeypatch.setattr(FrameEditor, "edit", lambda self, *args: edits.append(1) or real(self, *args))
     assert run(f"{job} {folder}/resumed.mkv --resume", folder) == 0
     assert len(edits) == 6 - 4  # the four frames finished before the interrupt were not edited again
