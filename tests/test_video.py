@@ -86,7 +86,8 @@ def test_short_gaps_are_bridged_and_frames_outside_the_track_stay_as_they_were()
     square = np.array([[50.0, 50], [20, 0], [0, 20]])
     seen = [None, None, square, None, square, *([None] * (MAX_CARRIED_FRAMES + 1)), square, None]
     track = FaceTrack((100, 100), seen, [None] * len(seen))
-    plan, carried, unchanged = frame_plan(track)
+    plan, report = frame_plan(track)
+    carried, unchanged = report.carried, report.unchanged
     assert carried == [3] and unchanged == [0, 1, *range(5, 5 + MAX_CARRIED_FRAMES + 1), len(seen) - 1]
     assert all((plan[i] is None) == (i in unchanged) for i in range(len(seen)))
 

@@ -79,12 +79,11 @@ class ChunkEditor:
         editor = FrameEditor(self.model, self.parser, self.mix, finetune_steps=self.finetune_steps)
         editor.start_at(max(0, start - PRIMING_FRAMES), track, plan)
         patches = []
-        for index, rgb in enumerate(read_frames(video)):
+        first = max(0, start - PRIMING_FRAMES)  # seek there: no decoding of the frames before
+        for index, rgb in enumerate(read_frames(video, first), start=first):
             if index >= stop:
                 break
             square = plan[index] if index < len(plan) else None
-            if index < start - PRIMING_FRAMES:
-                continue
             if index < start:
                 if square is not None:
                     editor.prime(rgb, square, track.landmarks[index])

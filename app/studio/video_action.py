@@ -38,7 +38,6 @@ class VideoAction(QObject):
         self.window = window
         self.video: Path | None = None
         self.document: Document | None = None  # the document the video opened as
-        self.frames = 0
         self.document_frame = 0  # the frame the document is
         self.shown_frame: int | None = None  # the frame previewed in the panes, None: the document
         self._stop = threading.Event()
@@ -94,7 +93,7 @@ class VideoAction(QObject):
             return
         if task == OPEN_TASK:
             path, info, index, document = outcome.value
-            self.video, self.frames, self.document = path, info.frames or 0, document
+            self.video, self.document = path, document
             self.document_frame, self.shown_frame = index, None
             window.set_document(document)
             window.scrubber.set_frames(self._count(path, info), index)
@@ -203,8 +202,7 @@ class VideoAction(QObject):
         self._export.start()
 
     def _run_export(self, path: Path, outputs, video: Path, model, parser, mixes) -> None:
-        from e4s_core.files import atomic_write
-        from e4s_core.video.io import VideoWriter, probe, read_frames
+        from e4s_core.video.io import probe, read_frames, save_video
         from e4s_core.video.tracking import track_face
 
         try:
@@ -223,13 +221,8 @@ class VideoAction(QObject):
                 read_frames(video), track, FrameEditor(model, parser, mixes), progress=step
             )
 
-            def write(temp: str) -> None:
-                with VideoWriter(temp, info, audio_from=video) as writer:
-                    for frame in frames:
-                        writer.write(frame)
-
             with outputs:
-                atomic_write(outputs.temp(path), write)
+                save_video(outputs.temp(path), frames, info, audio_from=video)
             self.export_finished.emit("")
         except ExportCancelledError:
             self.export_finished.emit("Export cancelled: nothing was written.")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..files import atomic_write
 
 DEFAULT_CODEC = "libx264"  # H.264: plays everywhere
 DEFAULT_CRF = 17  # x264 quality: 17 is visually lossless for most material (0 = lossless)
@@ -76,7 +77,7 @@ def probe(path: str | Path) -> VideoInfo:
         first = next(container.decode(stream), None)
         if first is None:
             raise InputError(f"{Path(path).name} has no frames.")
-        rotation = int(round(getattr(first, "rotation", 0) / 90.0)) * 90 % 360
+        rotation = _rotation(first)
         width, height = (first.height, first.width) if rotation in (90, 270) else (first.width, first.height)
         fps = stream.average_rate or stream.guessed_rate or Fraction(25)
         return VideoInfo(
@@ -87,23 +88,54 @@ def probe(path: str | Path) -> VideoInfo:
         container.close()
 
 
-def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
+def _rotation(frame) -> int:
+    """The display rotation PyAV reads from the frame's display matrix: 0, 90, 180 or 270."""
+    return int(round(getattr(frame, "rotation", 0) / 90.0)) * 90 % 360
+
+
+def _upright(frame) -> np.ndarray:
+    rgb = frame.to_ndarray(format="rgb24")
     # FFmpeg's rotation is counter-clockwise: undo it by turning clockwise.
-    turns = {0: 0, 90: 1, 180: 2, 270: 3}[rotation]
+    turns = {0: 0, 90: 1, 180: 2, 270: 3}[_rotation(frame)]
     return np.ascontiguousarray(np.rot90(rgb, -turns)) if turns else rgb
 
 
-def read_frames(path: str | Path) -> Iterator[np.ndarray]:
-    """Every frame as upright uint8 RGB [H, W, 3], one at a time."""
+def read_frames(path: str | Path, start: int = 0) -> Iterator[np.ndarray]:
+    """Every frame from ``start`` (0-based) as upright uint8 RGB [H, W, 3], one at a time.
+
+    A later ``start`` seeks to the keyframe before it instead of decoding everything before: a
+    frame's number is then its timestamp times the frame rate, which is exact for constant-rate
+    video; a frame whose timestamp falls between two numbers (variable rate) is an InputError
+    rather than a frame given the wrong number.
+    """
     av = _av()
+    if start < 0:
+        raise InputError(f"frame numbers start at 0, got {start}")
     container = _open(path)
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        origin = stream.start_time or 0
+        if start:
+            try:
+                container.seek(origin + int(start / rate / stream.time_base), backward=True, stream=stream)
+            except av.FFmpegError:  # a file that cannot seek: decode from its first frame
+                container.seek(0)
         try:
             for frame in container.decode(stream):
-                rotation = int(round(getattr(frame, "rotation", 0) / 90.0)) * 90 % 360
-                yield _upright(frame.to_ndarray(format="rgb24"), rotation)
+                if start:
+                    if frame.pts is None:
+                        continue
+                    number = (frame.pts - origin) * stream.time_base * rate
+                    if abs(number - round(number)) > 0.01:
+                        raise InputError(
+                            f"{Path(path).name} has a variable frame rate: frames cannot be found by"
+                            " number; run without --ray, or convert it to a constant rate first."
+                        )
+                    if round(number) < start:
+                        continue
+                yield _upright(frame)
         except av.FFmpegError as error:
             raise InputError(f"{Path(path).name}: the video is damaged ({error}).") from error
     finally:
@@ -111,31 +143,11 @@ def read_frames(path: str | Path) -> Iterator[np.ndarray]:
 
 
 def read_frame(path: str | Path, index: int) -> np.ndarray:
-    """Frame ``index`` (0-based) as upright RGB: seeks to the keyframe before it, then decodes on."""
-    av = _av()
-    if index < 0:
-        raise InputError(f"frame numbers start at 0, got {index}")
-    container = _open(path)
-    try:
-        stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-        start = stream.start_time or 0
-        wanted = start + int(round(index / rate / stream.time_base))
-        try:
-            container.seek(wanted, backward=True, any_frame=False, stream=stream)
-        except av.FFmpegError:  # a file that cannot seek: decode from the start
-            container.seek(0)
-        position = None
-        for frame in container.decode(stream):
-            if frame.pts is None:
-                continue
-            position = int(round((frame.pts - start) * stream.time_base * rate))
-            if position >= index:
-                rotation = int(round(getattr(frame, "rotation", 0) / 90.0)) * 90 % 360
-                return _upright(frame.to_ndarray(format="rgb24"), rotation)
-        raise InputError(f"{Path(path).name} has no frame {index} (it ends at frame {position}).")
-    finally:
-        container.close()
+    """Frame ``index`` (0-based) as upright RGB, found by seeking."""
+    frame = next(read_frames(path, index), None)
+    if frame is None:
+        raise InputError(f"{Path(path).name} has no frame {index}.")
+    return frame
 
 
 class VideoWriter:
@@ -231,3 +243,22 @@ def _even(side: int) -> int:
 def _crop_even(rgb: np.ndarray) -> np.ndarray:
     height, width = rgb.shape[:2]
     return np.ascontiguousarray(rgb[: _even(height), : _even(width)])
+
+
+def save_video(
+    path: str | Path,
+    frames: Iterator[np.ndarray],
+    info: VideoInfo,
+    audio_from: str | Path | None = None,
+    codec: str = DEFAULT_CODEC,
+    crf: int = DEFAULT_CRF,
+) -> Path:
+    """Write every frame of ``frames`` (and ``audio_from``'s audio) to ``path``, atomically: an
+    interruption or a full disk leaves ``path`` as it was."""
+
+    def write(temp: str) -> None:
+        with VideoWriter(temp, info, audio_from=audio_from, codec=codec, crf=crf) as writer:
+            for frame in frames:
+                writer.write(frame)
+
+    return atomic_write(path, write)

@@ -37,11 +37,6 @@ class FaceTrack:
     landmarks: list[np.ndarray | None] = field(default_factory=list)  # [68, 2] where detected
 
     @property
-    def missing(self) -> list[int]:
-        """Frames where the face was not found (their alignment is interpolated)."""
-        return [i for i, square in enumerate(self.squares) if square is None]
-
-    @property
     def found_any(self) -> bool:
         return any(square is not None for square in self.squares)
 

@@ -42,6 +42,11 @@ def _swap_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--keep", default="background,hair,eye_glass,ear_rings", help="regions whose texture the target keeps"
     )
+    _pair_options(parser)
+
+
+def _pair_options(parser: argparse.ArgumentParser) -> None:
+    """What swap and hair share: the output's form, the face, the parser, Ray, the model."""
     parser.add_argument(
         "--crop", action="store_true", help="write the aligned 1024 crop, not the whole photo"
     )
@@ -78,13 +83,7 @@ def _hair_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--shape", action="store_true", help="take the hair's outline too, not only its texture"
     )
-    parser.add_argument(
-        "--crop", action="store_true", help="write the aligned 1024 crop, not the whole photo"
-    )
-    add_face_option(parser)
-    add_parser_option(parser)
-    add_ray_option(parser, "pairs")
-    add_model_options(parser)
+    _pair_options(parser)
 
 
 @command("hair", "give a person another face's hair (texture, or texture and shape)", _hair_arguments)

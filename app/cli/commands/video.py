@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from e4s_core.errors import InputError
-from e4s_core.files import OutputFiles, atomic_write
+from e4s_core.files import OutputFiles
 from e4s_core.regions import FACE_REGIONS, REGIONS
 
 from ..options import (
@@ -135,7 +135,7 @@ def _run(args: argparse.Namespace, reference_path: Path, regions: tuple[int, ...
 
     from app.studio.models.document import load_face, make_reference
     from app.studio.models.video_edit import FrameEditor, TextureMix, edit_frames
-    from e4s_core.video.io import DEFAULT_CODEC, LOSSLESS_CODECS, VideoWriter, probe, read_frames
+    from e4s_core.video.io import DEFAULT_CODEC, LOSSLESS_CODECS, probe, read_frames, save_video
     from e4s_core.video.tracking import track_face
 
     _check_numbers(args)
@@ -173,7 +173,7 @@ def _run(args: argparse.Namespace, reference_path: Path, regions: tuple[int, ...
 
         from ..scale_out import edit_on_ray
 
-        plan, report.carried, report.unchanged = frame_plan(track, args.smooth)
+        plan, report = frame_plan(track, args.smooth)
         report.edited = sum(square is not None for square in plan)
         frames = edit_on_ray(
             args.ray,
@@ -187,15 +187,9 @@ def _run(args: argparse.Namespace, reference_path: Path, regions: tuple[int, ...
             args.finetune_steps,
         )
     codec = LOSSLESS_CODECS[0] if args.lossless else DEFAULT_CODEC
-
-    def write_video(temp: str) -> None:
-        with VideoWriter(temp, info, audio_from=args.video, codec=codec, crf=args.crf) as writer:
-            for frame in frames:
-                writer.write(frame)
-
     try:
         with outputs, bar:
-            atomic_write(outputs.temp(args.output), write_video)
+            save_video(outputs.temp(args.output), frames, info, args.video, codec, args.crf)
     except BaseException:  # Ctrl-C, SIGTERM, a full disk: the frames done so far are kept
         if report.edited:
             print(f"stopped after {report.edited} frames; the same command with --resume goes on from there")
@@ -229,7 +223,8 @@ def _job_cache(args: argparse.Namespace, model, parser, reference, regions, alph
 
 
 def _print_report(report, output: Path) -> None:
-    print(f"wrote {output}: {report.frames} frames, {report.edited} edited")
+    resumed = f" ({report.resumed} read back from the interrupted run)" if report.resumed else ""
+    print(f"wrote {output}: {report.frames} frames, {report.edited} edited{resumed}")
     carried, unchanged = report.carried, report.unchanged
     if carried:
         print(f"face not found in {len(carried)} frames, bridged from its neighbours: {_frames(carried)}")

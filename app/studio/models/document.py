@@ -106,6 +106,11 @@ class PendingTexture:
     alpha: float
 
 
+def changed_rows(vectors: np.ndarray, photo_vectors: np.ndarray) -> tuple[int, ...]:
+    """Regions whose texture vectors are no longer the photo's (a texture edit reached them)."""
+    return tuple(int(r) for r in np.nonzero((vectors != photo_vectors).any(axis=1))[0])
+
+
 @dataclass(frozen=True)
 class FaceState:
     """What a render needs, copied so the user can go on editing meanwhile."""
@@ -118,7 +123,7 @@ class FaceState:
 
     @property
     def texture_regions(self) -> tuple[int, ...]:
-        return tuple(int(r) for r in np.nonzero((self.vectors != self.photo_vectors).any(axis=1))[0])
+        return changed_rows(self.vectors, self.photo_vectors)
 
 
 class Document:
@@ -191,8 +196,7 @@ class Document:
 
     def textured_regions(self) -> tuple[int, ...]:
         """Regions whose texture the user changed (their vectors are no longer the photo's)."""
-        changed = (self.vectors != self.photo_vectors()).any(axis=1)
-        return tuple(int(r) for r in np.nonzero(changed)[0])
+        return changed_rows(self.vectors, self.photo_vectors())
 
     def _looks_of(self, reference: str) -> RegionLooks:
         return self.references[reference].region_looks

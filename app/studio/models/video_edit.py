@@ -63,24 +63,19 @@ class TextureMix:
     alpha: float
 
 
-def frame_plan(track: FaceTrack, sigma: float = DEFAULT_SIGMA) -> tuple[list, list[int], list[int]]:
-    """(per-frame smoothed square or None, carried frames, unchanged frames)."""
-    seen = [i for i, square in enumerate(track.squares) if square is not None]
+def frame_plan(track: FaceTrack, sigma: float = DEFAULT_SIGMA) -> tuple[list, VideoEditReport]:
+    """(per-frame smoothed square or None where the frame stays as it is, the report to fill in)."""
     smoothed = smooth_squares(track.squares, sigma)
+    seen = [i for i, square in enumerate(track.squares) if square is not None]
     plan: list = [None] * len(track.squares)
-    carried, unchanged = [], []
-    for i in range(len(track.squares)):
-        if track.squares[i] is not None:
-            plan[i] = smoothed[i]
-            continue
-        before = [s for s in seen if s < i]
-        after = [s for s in seen if s > i]
-        if before and after and after[0] - before[-1] - 1 <= MAX_CARRIED_FRAMES:
-            plan[i] = smoothed[i]
-            carried.append(i)
-        else:
-            unchanged.append(i)
-    return plan, carried, unchanged
+    report = VideoEditReport(len(plan))
+    for before, after in zip(seen, seen[1:], strict=False):  # gaps between two sightings
+        if after - before - 1 <= MAX_CARRIED_FRAMES:
+            report.carried += range(before + 1, after)
+    for i in [*seen, *report.carried]:
+        plan[i] = smoothed[i]
+    report.unchanged = [i for i, square in enumerate(plan) if square is None]
+    return plan, report
 
 
 class FrameEditor:
@@ -245,8 +240,7 @@ def edit_frames(
     cache: FrameCache | None = None,
 ) -> tuple[VideoEditReport, Iterator[np.ndarray]]:
     """(the report, which fills in as frames go by; every frame, edited where the face is)."""
-    plan, carried, unchanged = frame_plan(track, sigma)
-    report = VideoEditReport(len(plan), 0, carried, unchanged)
+    plan, report = frame_plan(track, sigma)
 
     def edited() -> Iterator[np.ndarray]:
         skipped: deque = deque(maxlen=2)  # the last frames read from the cache: they prime the vote
