@@ -1,4 +1,4 @@
-"""Training batches from the synthetic corpus: an endless, resumable, rank-sharded stream.
+"""Training batches: the batch type, and the synthetic corpus as an endless, resumable, rank-sharded stream.
 
 Sample ``n`` of the stream is the face of seed ``(first_seed + n) % TRAIN_SEED_LIMIT``; rank
 ``r`` of ``w`` takes samples r, r + w, r + 2w, ... so data-parallel workers never see the same
@@ -6,20 +6,24 @@ face in a step and a resumed run continues with exactly the faces it would have 
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
+from ..errors import InputError
 from ..synthetic import TRAIN_SEED_LIMIT, make_face
+from ..synthetic.seeds import VALIDATION_SEEDS
+from .dataset_layouts import SkipReport
 
 
 @dataclass
 class FaceBatch:
     images: torch.Tensor  # [B, 3, S, S] float in [-1, 1]
     labels: torch.Tensor  # [B, S, S] int64 region ids
-    seeds: torch.Tensor  # [B] int64
+    ids: torch.Tensor  # [B] int64: corpus seeds, or a dataset's item numbers
+    skipped: SkipReport = field(default_factory=SkipReport)  # faces of this batch that could not be read
 
 
 def faces_to_batch(seeds: list[int], size: int) -> FaceBatch:
@@ -29,7 +33,7 @@ def faces_to_batch(seeds: list[int], size: int) -> FaceBatch:
     return FaceBatch(
         images=torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1,
         labels=torch.from_numpy(labels).long(),
-        seeds=torch.tensor(seeds, dtype=torch.long),
+        ids=torch.tensor(seeds, dtype=torch.long),
     )
 
 
@@ -72,6 +76,25 @@ def batch_loader(stream: SyntheticFaceStream, workers: int) -> Iterator[FaceBatc
     if workers == 0:
         return iter(stream)
     if workers != 1:
-        raise ValueError("use 0 or 1 data workers per rank (more would reorder the stream)")
+        raise InputError("the synthetic corpus takes 0 or 1 data workers per process (more would reorder it)")
     loader = DataLoader(stream, batch_size=None, num_workers=1, prefetch_factor=4, persistent_workers=True)
     return iter(loader)
+
+
+class SyntheticFaces:
+    """The synthetic corpus as training data (the counterpart of ``datasets.DatasetFaces``)."""
+
+    description = {"kind": "synthetic"}
+    validation_note = ""
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def stream(self, batch_size: int, start_batch: int, rank: int, world_size: int, workers: int, seed: int):
+        stream = SyntheticFaceStream(
+            batch_size, self.size, start_batch, rank, world_size, first_seed=seed * 7919
+        )
+        return batch_loader(stream, workers)
+
+    def validation(self, count: int) -> FaceBatch:
+        return faces_to_batch(list(VALIDATION_SEEDS[:count]), self.size)
