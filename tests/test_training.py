@@ -250,12 +250,12 @@ def test_train_without_any_parser_for_identity_and_parsing_terms_exits_2_with_on
     monkeypatch.setattr(paths, "CORPUS_PARSER_FILE", tmp_path / "no-bundled-parser.pt")
     assert main(["train", str(tmp_path / "run"), "--steps", "1", "--device", "cpu"]) == 2
     error = capsys.readouterr().err.strip()
-    assert "--parser" in error and "\n" not in error
+    assert "--loss-parser" in error and "\n" not in error
     assert not (tmp_path / "run").exists()
 
 
 def test_train_with_a_missing_parser_file_exits_2_with_one_line(tmp_path, capsys):
-    argv = ["train", str(tmp_path / "run"), "--steps", "1", "--parser", str(tmp_path / "nope.pt")]
+    argv = ["train", str(tmp_path / "run"), "--steps", "1", "--loss-parser", str(tmp_path / "nope.pt")]
     assert main([*argv, "--device", "cpu"]) == 2
     error = capsys.readouterr().err.strip()
     assert "nope.pt" in error and "\n" not in error

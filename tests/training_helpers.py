@@ -2,10 +2,11 @@
 
 As a script it is that rank (two CPU processes under ``torch.distributed.run``):
 
-    python -m torch.distributed.run --nproc_per_node 2 tests/training_helpers.py RUN_DIR STEPS
+    python -m torch.distributed.run --nproc_per_node 2 tests/training_helpers.py RUN_DIR STEPS [FACE_FOLDER]
 
-Every rank trains ``make_trainer``'s network, then writes its weights and the seeds of the faces
-it trained on to RUN_DIR/rank{R}.pt for the test to compare; rank 0 also exports RUN_DIR/model.pt.
+Every rank trains ``make_trainer``'s network (on the corpus, or on a labelled face folder), then
+writes its weights and the ids of the faces it trained on to RUN_DIR/rank{R}.pt for the test to
+compare; rank 0 also exports RUN_DIR/model.pt.
 """
 
 import sys
@@ -52,6 +53,7 @@ def make_trainer(
     weights: LossWeights = ALL_TERMS,
     distributed: Distributed | None = None,
     config=None,
+    data=None,
 ) -> Trainer:
     settings = TrainSettings(
         steps=steps,
@@ -68,18 +70,25 @@ def make_trainer(
     )
     parser = tiny_parser() if weights.identity > 0 or weights.parsing > 0 else None
     with small_discriminator():
-        return Trainer(config or tiny_config(), settings, run_dir, parser=parser, distributed=distributed)
+        return Trainer(
+            config or tiny_config(), settings, run_dir, parser=parser, distributed=distributed, data=data
+        )
 
 
-def run_rank(run_dir: Path, steps: int) -> None:
+def run_rank(run_dir: Path, steps: int, face_folder: str | None = None) -> None:
     torch.set_num_threads(1)
     distributed = Distributed.from_environment("cpu")
-    trainer = make_trainer(run_dir, steps, distributed=distributed)
+    data = None
+    if face_folder:
+        from e4s_core.training.data_sources import DataChoice, open_training_data
+
+        data = open_training_data(DataChoice.parse(f"folder:{face_folder}"), 64, 1, say=lambda _text: None)
+    trainer = make_trainer(run_dir, steps, distributed=distributed, data=data)
     seeds: list[int] = []
     train_step = trainer.train_step
 
     def recording_step(batch):
-        seeds.extend(batch.seeds.tolist())
+        seeds.extend(batch.ids.tolist())
         return train_step(batch)
 
     trainer.train_step = recording_step
@@ -99,4 +108,4 @@ def run_rank(run_dir: Path, steps: int) -> None:
 
 
 if __name__ == "__main__":
-    run_rank(Path(sys.argv[1]), int(sys.argv[2]))
+    run_rank(Path(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:])

@@ -1,14 +1,17 @@
-"""Training an RGI network on the synthetic corpus: reconstruction as the proxy task.
+"""Training an RGI network: reconstruction as the proxy task, on the synthetic corpus or real faces.
 
-One step: paint a batch, encode -> codes -> render with random noise, the weighted objective,
-Adam on encoder + MLPs + generator (the mapping network is unused by E4S and stays frozen), an
-EMA of the weights, and every ``discriminator_every`` steps one discriminator update. Run under
-``torchrun --nproc_per_node N`` it is data-parallel (DDP; NCCL on GPUs, gloo on CPUs): every
-rank paints its own share of the faces and gradients are averaged.
+One step: a batch (painted, or read from a dataset: ``data_sources``), encode -> codes ->
+render with random noise, the weighted objective, Adam on encoder + MLPs + generator (the
+mapping network is unused by E4S and stays frozen), an EMA of the weights, and every
+``discriminator_every`` steps one discriminator update. Run under ``torchrun --nproc_per_node N``
+it is data-parallel (DDP; NCCL on GPUs, gloo on CPUs): every rank takes its own share of the
+faces and gradients are averaged. ``--init`` weights (``initialise``) are loaded before the EMA
+copy is made, so both start from them.
 
 Checkpoints (``latest.pt`` in the run folder, atomic) hold the network, its EMA, both
 optimisers, the discriminator, the step and the settings; a run started on a folder that has one
-resumes from it and sees exactly the faces it would have seen.
+resumes from it and sees exactly the faces it would have seen (the same data must be given: the
+checkpoint records which).
 """
 
 import copy
@@ -28,10 +31,11 @@ from ..errors import CheckpointError, InputError
 from ..files import atomic_write
 from ..network import RGIConfig, RGINetwork
 from ..network.regional import RegionLayout
-from ..synthetic.seeds import VALIDATION_SEEDS
-from .data import FaceBatch, SyntheticFaceStream, batch_loader, faces_to_batch
+from .data import FaceBatch, SyntheticFaces
+from .dataset_layouts import SkipReport
 from .discriminator import Discriminator
 from .distributed import Distributed
+from .initialise import InitReport, initialise
 from .losses import logistic_discriminator_loss
 from .objective import LossWeights, build_objective
 from .validation import validate
@@ -71,7 +75,7 @@ class TrainSettings:
         "validate_every": (1, 10**9),
         "validation_faces": (1, 1024),
         "log_every": (1, 10**9),
-        "data_workers": (0, 1),
+        "data_workers": (0, 64),
         "max_minutes": (1e-3, 1e7),
     }
 
@@ -137,7 +141,10 @@ class Trainer:
         lpips: nn.Module | None = None,
         arcface: nn.Module | None = None,
         distributed: Distributed | None = None,
+        data=None,
+        init: tuple[str, Path] | None = None,
     ):
+        """``data``: ``SyntheticFaces`` (default) or ``DatasetFaces``; ``init``: (kind, file)."""
         self.settings = settings
         self.run_dir = Path(run_dir)
         self.dist = distributed or Distributed.single()
@@ -145,6 +152,7 @@ class Trainer:
         torch.manual_seed(settings.seed)  # identical initial weights on every rank
         self.network = RGINetwork(config).to(device)
         self.network.G.style.requires_grad_(False)
+        self.init_report: InitReport | None = initialise(self.network, *init) if init else None
         self.ema = copy.deepcopy(self.network).eval().requires_grad_(False)
         self.reconstructor = self.dist.wrap(Reconstructor(self.network))
         self.optimizer = torch.optim.Adam(
@@ -168,13 +176,23 @@ class Trainer:
         ).to(device)
         self.step = 0
         self.history: list[dict] = []
-        self.validation_batch = faces_to_batch(
-            list(VALIDATION_SEEDS[: settings.validation_faces]), config.out_size
-        )
+        self.data = data or SyntheticFaces(config.out_size)
+        self.validation_batch = self.data.validation(settings.validation_faces)
+        self.skipped = SkipReport()  # faces of the run's batches that could not be read
+        self.faces_read = 0
 
     # -- one step -------------------------------------------------------------------------------
     def train_step(self, batch: FaceBatch) -> dict[str, float]:
         device = self.dist.device
+        self.skipped.merge(batch.skipped)
+        if len(batch.images) == 0:  # every face of the batch unreadable
+            # Fatal under DDP (the other ranks would wait for this one's gradients forever) and
+            # when nothing has been readable yet (the data is broken, not a few files).
+            if self.dist.active or not self.faces_read:
+                raise InputError(f"no face of a training batch could be read: {self.skipped.summary()}")
+            self.step += 1
+            return {}
+        self.faces_read += len(batch.images)
         images, labels = batch.images.to(device), batch.labels.to(device)
         if self.discriminator is not None:
             self.discriminator.requires_grad_(False)  # the G step must not move D
@@ -210,15 +228,14 @@ class Trainer:
     # -- the loop ---------------------------------------------------------------------------------
     def fit(self, progress: Callable[[StepReport], None] | None = None) -> None:
         settings = self.settings
-        stream = SyntheticFaceStream(
+        batches = self.data.stream(
             settings.batch_size,
-            self.network.config.out_size,
             start_batch=self.step,
             rank=self.dist.rank,
             world_size=self.dist.world_size,
-            first_seed=settings.seed * 7919,
+            workers=settings.data_workers,
+            seed=settings.seed,
         )
-        batches = batch_loader(stream, settings.data_workers)
         start, start_step = time.perf_counter(), self.step
         window: dict[str, list[float]] = {}
         while self.step < settings.steps:
@@ -247,6 +264,8 @@ class Trainer:
                 break
 
     def validate(self) -> dict[str, float]:
+        if len(self.validation_batch.images) == 0:  # every validation face unreadable (counted)
+            return {}
         return validate(self.ema, self.validation_batch, self.dist.device)
 
     # -- checkpoints ------------------------------------------------------------------------------
@@ -270,6 +289,7 @@ class Trainer:
             "discriminator": self.discriminator.state_dict() if self.discriminator else None,
             "d_optimizer": self.d_optimizer.state_dict() if self.d_optimizer else None,
             "history": self.history,
+            "data": self.data.description,
             # the noise of the next steps: with it a resumed run renders what an uninterrupted one would
             "rng": _rng_state(self.dist.device),
         }
@@ -292,8 +312,18 @@ class Trainer:
             raise CheckpointError(f"{path} is not an e4s-studio training checkpoint")
         if RGIConfig.from_dict(payload["config"]) != self.network.config:
             raise CheckpointError(f"{path} was trained with another network configuration")
+        trained_on = payload.get("data", {"kind": "synthetic"})
+        if _data_identity(trained_on) != _data_identity(self.data.description):
+            raise CheckpointError(
+                f"{path} was trained on {_describe_data(trained_on)},"
+                f" not {_describe_data(self.data.description)};"
+                " resume it with the same --data, or start a new run folder"
+            )
         self.network.load_state_dict(payload["network"])
         self.ema.load_state_dict(payload["ema"])
+        with torch.no_grad():  # a buffer outside the state dict (as in the authors' files)
+            self.network.latent_avg.copy_(payload["latent_avg"])
+            self.ema.latent_avg.copy_(payload["latent_avg"])
         self.optimizer.load_state_dict(payload["optimizer"])
         for group in self.optimizer.param_groups:  # the settings of this run win over the saved ones
             group["lr"] = self.settings.lr
@@ -312,6 +342,16 @@ class Trainer:
         """Write the EMA network as a model file ``load_model`` reads."""
         info = {"training_steps": self.step, "training": self.settings.to_dict(), **(metadata or {})}
         return save_model(self.ema, path, metadata=info)
+
+
+def _data_identity(description: dict) -> tuple:
+    return tuple(description.get(key) for key in ("kind", "path", "faces"))
+
+
+def _describe_data(description: dict) -> str:
+    if description.get("kind") == "synthetic":
+        return "the synthetic corpus"
+    return f"{description.get('kind')}:{description.get('path')} ({description.get('faces')} faces)"
 
 
 def _rng_state(device: torch.device) -> dict[str, torch.Tensor | None]:

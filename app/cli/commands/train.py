@@ -1,7 +1,8 @@
-"""``e4s-studio train`` and ``e4s-studio train-parser``: training on the synthetic corpus.
+"""``e4s-studio train`` and ``e4s-studio train-parser``: training on the synthetic corpus or real faces.
 
 e4s-studio train runs/default --steps 20000            # one process (CUDA if present)
-torchrun --nproc_per_node 8 -m app.cli train runs/default --steps 20000   # DDP
+torchrun --nproc_per_node 8 -m app.cli train runs/paper --config authors \
+    --data celebamask-hq:CelebAMask-HQ --init stylegan2:stylegan2-ffhq-config-f.pt --steps 300000
 """
 
 import argparse
@@ -12,6 +13,7 @@ from pathlib import Path
 from e4s_core.errors import InputError
 from e4s_core.files import check_output_folder, check_output_path
 
+from ..data_options import add_data_options, data_choice, labelling_progress
 from ..registry import command
 
 
@@ -22,11 +24,23 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, help="Adam learning rate (default: the paper's 1e-4)")
     parser.add_argument(
         "--config",
-        default="default",
-        help="'default' (the shipped model's shape) or a JSON file of RGIConfig fields",
+        help="'default' (the shipped model's shape), 'authors' (the paper's 1024 px network) or a JSON"
+        " file of RGIConfig fields (default: the --init file's shape, else 'default')",
+    )
+    add_data_options(parser)
+    parser.add_argument(
+        "--validation",
+        metavar="DIR|celebamask-hq:ROOT",
+        help="validation faces for --data folder:DIR (default: the folder's last ones, held out)",
     )
     parser.add_argument(
-        "--parser", type=Path, help="corpus parser file (from train-parser) for the id/parsing terms"
+        "--init",
+        metavar="KIND:FILE",
+        help="first weights: authors:iteration_300000.pt (fine-tune theirs), stylegan2:FILE (a rosinality"
+        " StyleGAN2 .pt, its g_ema into the generator) or model:FILE (one of ours)",
+    )
+    parser.add_argument(
+        "--loss-parser", type=Path, help="corpus parser file (from train-parser) for the id/parsing terms"
     )
     parser.add_argument(
         "--lpips", nargs=2, type=Path, metavar=("ALEXNET", "LPIPS_LIN"), help="use real LPIPS"
@@ -38,7 +52,12 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-minutes", type=float, help="stop after this long, with a checkpoint")
     parser.add_argument("--checkpoint-every", type=int, default=500)
     parser.add_argument("--device", help="cpu or cuda (default: cuda if present)")
-    parser.add_argument("--workers", type=int, default=1, choices=[0, 1], help="painting processes per rank")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="data loading processes per rank (default 1; the synthetic corpus takes 0 or 1)",
+    )
     parser.add_argument("--export", type=Path, help="also write the EMA model here when done")
 
 
@@ -67,6 +86,8 @@ def _config(text: str):
 
     if text == "default":
         return DEFAULT_MODEL_CONFIG
+    if text == "authors":
+        return RGIConfig()
     path = Path(text)
     try:
         return RGIConfig.from_dict(json.loads(path.read_text()))
@@ -76,11 +97,22 @@ def _config(text: str):
         ) from error
 
 
-@command("train", "train an E4S network on the synthetic corpus (resumable)", _train_arguments)
+def _run_config(text: str | None, init):
+    """--config, or the --init file's shape when --config is not given (a clash is found on loading)."""
+    from e4s_core.training.initialise import config_of
+
+    if text is None:
+        return (config_of(*init) if init else None) or _config("default")
+    return _config(text)
+
+
+@command("train", "train an E4S network on the synthetic corpus or real faces (resumable)", _train_arguments)
 def train(args: argparse.Namespace) -> int:
     from e4s_core import paper_constants, paths
     from e4s_core.training import Trainer, TrainSettings
+    from e4s_core.training.data_sources import open_training_data
     from e4s_core.training.distributed import Distributed
+    from e4s_core.training.initialise import parse_init
     from e4s_core.training.parser import load_parser
     from e4s_core.training.trainer import format_report
 
@@ -99,12 +131,17 @@ def train(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         data_workers=args.workers,
     )
-    parser_file = args.parser or (paths.CORPUS_PARSER_FILE if paths.CORPUS_PARSER_FILE.is_file() else None)
+    choice = data_choice(args)
+    init = parse_init(args.init) if args.init else None
+    config = _run_config(args.config, init)
+    parser_file = args.loss_parser or (
+        paths.CORPUS_PARSER_FILE if paths.CORPUS_PARSER_FILE.is_file() else None
+    )
     parser = load_parser(parser_file) if parser_file else None
     if parser is None and (weights.identity > 0 or weights.parsing > 0) and not args.arcface:
         raise InputError(
-            "the identity and parsing terms need --parser FILE (make one with e4s-studio train-parser),"
-            " or set them to 0 with --weights identity=0,parsing=0"
+            "the identity and parsing terms need --loss-parser FILE (make one with e4s-studio"
+            " train-parser), or set them to 0 with --weights identity=0,parsing=0"
         )
     lpips = arcface = None
     if args.lpips or args.arcface:
@@ -113,18 +150,33 @@ def train(args: argparse.Namespace) -> int:
         lpips = load_lpips(*args.lpips) if args.lpips else None
         arcface = load_arcface(args.arcface) if args.arcface else None
     distributed = Distributed.from_environment(args.device)
+    say = print if distributed.is_main else (lambda _text: None)
+    data = open_training_data(
+        choice,
+        config.out_size,
+        settings.validation_faces,
+        say,
+        labelling_progress() if distributed.is_main else None,
+    )
     trainer = Trainer(
-        _config(args.config),
+        config,
         settings,
         args.run_dir,
         parser=parser,
         lpips=lpips,
         arcface=arcface,
         distributed=distributed,
+        data=data,
+        init=init,
     )
-    if trainer.resume() and distributed.is_main:
-        print(f"resumed {trainer.checkpoint_path()} at step {trainer.step}", flush=True)
+    if trainer.resume():
+        say(f"resumed {trainer.checkpoint_path()} at step {trainer.step}")
+    elif trainer.init_report is not None:
+        for line in trainer.init_report.lines():
+            say(line)
     trainer.fit(lambda report: print(format_report(report), flush=True))
+    if trainer.skipped.total:
+        say(f"faces that could not be read during training: {trainer.skipped.summary()}")
     if args.export and distributed.is_main:
         trainer.export(args.export)
         print(f"wrote {args.export}")
