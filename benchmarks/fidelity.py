@@ -1,8 +1,15 @@
-"""Fidelity of a model on held-out synthetic faces: reconstruction, region transfer, leakage.
+"""Fidelity of a model on held-out faces: reconstruction, region transfer, leakage (and FID).
 
     python benchmarks/fidelity.py [--model PATH] [--faces 200] [--pairs 200] [--batch 8]
                                   [--first-seed N] [--device cpu] [--json OUT]
     python benchmarks/fidelity.py --ablation full=a.pt,single-scale=b.pt,no-lpips=c.pt
+    python benchmarks/fidelity.py --model M --dataset celebamask-hq:ROOT [--inception pt_inception.pth]
+    python benchmarks/fidelity.py --model M --dataset folder:DIR [--labels DIR] [--parser P]
+
+With ``--dataset`` the faces are real: CelebAMask-HQ's validation split (28,000-29,999) or a
+folder of aligned, labelled faces (options as ``e4s-studio train``), measured at the model's
+resolution; pairs are consecutive faces. ``--inception`` adds FID between the faces and their
+reconstructions (the FID network's weight file; nothing is downloaded).
 
 Reconstruction: SSIM, PSNR, RMSE (the paper's Table 1; its full model reached 0.818 / 19.85 dB /
 0.105 on real faces) over ``--faces`` faces. Region transfer: for ``--pairs`` (source, reference)
@@ -20,6 +27,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
+
+from app.cli.data_options import add_data_options, data_choice
 from e4s_core import E4SError, load_model
 from e4s_core.fidelity import MIN_TRANSFER_DISTANCE, reconstruction_scores, transfer_scores
 from e4s_core.synthetic.seeds import FIDELITY_FIRST_SEED, HELD_OUT_SEEDS
@@ -34,6 +45,8 @@ PAPER = "paper, full model on real faces: SSIM 0.818, PSNR 19.85 dB, RMSE 0.105"
 
 
 def measure(model, args: argparse.Namespace) -> dict:
+    if args.dataset:
+        return measure_dataset(model, args)
     face_seeds = list(range(args.first_seed, args.first_seed + args.faces))
     pair_seeds = [(args.first_seed + 2 * i, args.first_seed + 2 * i + 1) for i in range(args.pairs)]
     start = time.perf_counter()
@@ -51,6 +64,52 @@ def measure(model, args: argparse.Namespace) -> dict:
     }
 
 
+def measure_dataset(model, args: argparse.Namespace) -> dict:
+    from e4s_core.training.data_sources import open_evaluation_data
+
+    dataset = open_evaluation_data(data_choice(args, "dataset"), model.resolution)
+    inception = features = None
+    if args.inception:
+        from e4s_core.inception import load_inception
+
+        inception, features = load_inception(args.inception, model.device), {"real": [], "rendered": []}
+
+    def collect(images, rendered):
+        if inception is not None:
+            with torch.inference_mode():
+                for name, batch in (("real", images), ("rendered", rendered)):
+                    features[name].append(inception.features((batch.to(model.device) + 1) / 2).cpu().numpy())
+
+    start = time.perf_counter()
+    ids = list(range(min(args.faces, len(dataset))))
+    reconstruction = reconstruction_scores(model, ids, args.batch, faces=_faces(dataset), on_batch=collect)
+    middle = time.perf_counter()
+    measured = reconstruction.seeds.tolist()
+    pairs = [(measured[2 * i], measured[2 * i + 1]) for i in range(min(args.pairs, len(measured) // 2))]
+    transfers = transfer_scores(model, pairs, args.batch, faces=_faces(dataset))
+    end = time.perf_counter()
+    result = {
+        "model": model.info.source or model.info.name,
+        "device": model.describe(),
+        "dataset": args.dataset,
+        "skipped": dataset.skipped_when_listed.summary(),
+        "reconstruction": reconstruction.summary(),
+        "transfer": transfers.summary(),
+        "per_region": transfers.per_region(),
+        "seconds": {"reconstruction": middle - start, "transfer": end - middle},
+    }
+    if inception is not None:
+        from e4s_core.inception import frechet_distance
+
+        real, rendered = (np.concatenate(features[name]) for name in ("real", "rendered"))
+        result["reconstruction"]["fid"] = frechet_distance(real, rendered)
+    return result
+
+
+def _faces(dataset):
+    return lambda ids, size: dataset.batch(ids)
+
+
 def targets(result: dict) -> list[tuple[str, float, str, float, bool]]:
     values = {**result["reconstruction"], **result["transfer"]}
     rows = []
@@ -63,13 +122,18 @@ def targets(result: dict) -> list[tuple[str, float, str, float, bool]]:
 
 def print_report(result: dict, args: argparse.Namespace) -> None:
     rec, tra = result["reconstruction"], result["transfer"]
-    last = args.first_seed + max(args.faces, 2 * args.pairs) - 1
-    print(f"Fidelity on held-out synthetic faces, seeds {args.first_seed}..{last}")
+    if args.dataset:
+        print(f"Fidelity on {args.dataset} ({result['skipped']})")
+    else:
+        last = args.first_seed + max(args.faces, 2 * args.pairs) - 1
+        print(f"Fidelity on held-out synthetic faces, seeds {args.first_seed}..{last}")
     print(f"model: {result['model']}  ({result['device']}; {platform.machine()})")
     print(f"\nReconstruction, {rec['faces']} faces      mean   worst 5 %")
     print(f"  SSIM                      {rec['ssim']:7.4f}   {rec['ssim_p5']:7.4f}")
     print(f"  PSNR (dB)                 {rec['psnr']:7.2f}   {rec['psnr_p5']:7.2f}")
     print(f"  RMSE ([0, 1])             {rec['rmse']:7.4f}   {rec['rmse_p95']:7.4f}")
+    if "fid" in rec:
+        print(f"  FID (faces vs renders)    {rec['fid']:7.2f}")
     print(f"  ({PAPER})")
     print(
         f"\nRegion transfer, {tra['pairs']} pairs, {tra['tests']} swaps"
@@ -84,9 +148,10 @@ def print_report(result: dict, args: argparse.Namespace) -> None:
             f"  {name:12s} {row['tests']:5d} {row['skipped']:7d} {row['transfer']:8.3f}"
             f" {row['transfer_raw']:6.3f} {row['leakage']:7.3f}"
         )
-    print("\nTargets for the default model")
-    for label, value, comparison, bound, passed in targets(result):
-        print(f"  {label:14s} {value:8.3f} {comparison} {bound:<5g} {'pass' if passed else 'FAIL'}")
+    if not args.dataset:
+        print("\nTargets for the default model")
+        for label, value, comparison, bound, passed in targets(result):
+            print(f"  {label:14s} {value:8.3f} {comparison} {bound:<5g} {'pass' if passed else 'FAIL'}")
     seconds = result["seconds"]
     print(f"\nseconds: reconstruction {seconds['reconstruction']:.1f}, transfer {seconds['transfer']:.1f}")
 
@@ -125,10 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--ablation", help="compare models: NAME=PATH,NAME=PATH,...")
+    add_data_options(parser, "--dataset", default=None)
+    parser.add_argument(
+        "--inception", type=Path, help="FID Inception weights (pt_inception-2015-12-05-*.pth)"
+    )
     args = parser.parse_args(argv)
 
     last = args.first_seed + max(args.faces, 2 * args.pairs)
-    if args.first_seed not in HELD_OUT_SEEDS or last > HELD_OUT_SEEDS.stop:
+    if args.inception and not args.dataset:
+        print("fidelity: --inception measures FID on real faces; give them with --dataset", file=sys.stderr)
+        return 2
+    if not args.dataset and (args.first_seed not in HELD_OUT_SEEDS or last > HELD_OUT_SEEDS.stop):
         print(
             f"fidelity: seeds {args.first_seed}..{last - 1} must lie in the held-out seeds"
             f" {HELD_OUT_SEEDS.start}..{HELD_OUT_SEEDS.stop - 1}"
@@ -155,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         output = results["model"]
         print_report(output, args)
-        output["targets"] = {label: passed for label, _, _, _, passed in targets(output)}
+        if not args.dataset:
+            output["targets"] = {label: passed for label, _, _, _, passed in targets(output)}
     output["args"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     if args.json:
         args.json.write_text(json.dumps(output, indent=2, allow_nan=True))

@@ -1,4 +1,7 @@
-"""How faithful a model is on held-out synthetic faces: reconstruction and region transfer.
+"""How faithful a model is on held-out faces: reconstruction and region transfer.
+
+Faces are synthetic seeds by default; any ``faces(ids, size) -> FaceBatch`` callable (a real
+validation set: ``DatasetFaces.faces``) measures the same way on its item numbers.
 
 Reconstruction: encode -> render with the stored noise, clamped to [-1, 1], against the face
 (SSIM, PSNR, RMSE: the paper's Table 1 metrics).
@@ -24,7 +27,7 @@ tested, background included: it is one of E4S's 12 regions and has its own vecto
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +36,9 @@ from torch.nn import functional as F
 
 from .metrics import psnr, rmse, srgb_to_lab, ssim
 from .regions import NUM_REGIONS, REGIONS
-from .training.data import faces_to_batch
+from .training.data import FaceBatch, faces_to_batch
+
+FaceSource = Callable[[list[int], int], FaceBatch]  # (ids, size) -> batch
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,7 @@ MIN_TRANSFER_DISTANCE = 5.0  # ΔE76; below it "toward the reference" has no sta
 
 @dataclass
 class ReconstructionScores:
-    seeds: np.ndarray  # [N] int
+    seeds: np.ndarray  # [N] int: the faces measured (seeds, or a dataset's item numbers)
     ssim: np.ndarray  # [N]
     psnr: np.ndarray  # [N] dB
     rmse: np.ndarray  # [N] on the [0, 1] scale
@@ -112,18 +117,36 @@ class TransferScores:
         return table
 
 
-def reconstruction_scores(model, seeds: Sequence[int], batch_size: int = 8) -> ReconstructionScores:
-    """SSIM, PSNR and RMSE of every face's reconstruction at the model's resolution."""
+def reconstruction_scores(
+    model,
+    seeds: Sequence[int],
+    batch_size: int = 8,
+    faces: FaceSource = faces_to_batch,
+    on_batch: Callable[[torch.Tensor, torch.Tensor], None] | None = None,
+) -> ReconstructionScores:
+    """SSIM, PSNR and RMSE of every face's reconstruction at the model's resolution.
+
+    Faces ``faces`` cannot read are left out (``seeds`` of the result are the ones measured);
+    ``on_batch(images, renders)`` sees every batch (for FID).
+    """
     scores = {"ssim": [], "psnr": [], "rmse": []}
+    measured = []
     for start in range(0, len(seeds), batch_size):
-        batch = faces_to_batch(list(seeds[start : start + batch_size]), model.resolution)
+        batch = faces(list(seeds[start : start + batch_size]), model.resolution)
+        if len(batch.images) == 0:
+            continue
         with torch.inference_mode():
             images = batch.images  # [B, 3, S, S] in [-1, 1]
             rendered = _render(model, model.encode(images, batch.labels), batch.labels).cpu()
             for name, metric in (("ssim", ssim), ("psnr", psnr), ("rmse", rmse)):
                 scores[name].append(metric(rendered, images).numpy())
+        measured += batch.ids.tolist()
+        if on_batch is not None:
+            on_batch(images, rendered)
+    if not measured:
+        raise ValueError("none of the faces could be read")
     arrays = {name: np.concatenate(values) for name, values in scores.items()}
-    return ReconstructionScores(np.asarray(seeds), **arrays)
+    return ReconstructionScores(np.asarray(measured), **arrays)
 
 
 def pair_transfers(
@@ -132,13 +155,14 @@ def pair_transfers(
     regions: Sequence[int] | None = None,
     batch_size: int = 8,
     min_pixels: int = MIN_REGION_PIXELS,
+    faces: FaceSource = faces_to_batch,
 ) -> list[RegionTransfer]:
     """Every region (of ``regions``, default all) with ``min_pixels`` in both faces of every
     (source_seed, reference_seed) pair, in batched renders."""
     results = []
     for start in range(0, len(pairs), batch_size):
         chunk = list(pairs[start : start + batch_size])
-        results += _chunk_transfers(model, chunk, regions, batch_size, min_pixels)
+        results += _chunk_transfers(model, chunk, regions, batch_size, min_pixels, faces)
     return results
 
 
@@ -155,8 +179,10 @@ def region_transfer(
     return results[0]
 
 
-def transfer_scores(model, pairs: Sequence[tuple[int, int]], batch_size: int = 8) -> TransferScores:
-    return TransferScores(pair_transfers(model, pairs, batch_size=batch_size))
+def transfer_scores(
+    model, pairs: Sequence[tuple[int, int]], batch_size: int = 8, faces: FaceSource = faces_to_batch
+) -> TransferScores:
+    return TransferScores(pair_transfers(model, pairs, batch_size=batch_size, faces=faces))
 
 
 # -- internals ---------------------------------------------------------------------------------
@@ -183,9 +209,11 @@ def _in_batches(fn, first: torch.Tensor, second: torch.Tensor, batch_size: int) 
 
 
 @torch.inference_mode()
-def _chunk_transfers(model, pairs, regions, batch_size, min_pixels) -> list[RegionTransfer]:
+def _chunk_transfers(model, pairs, regions, batch_size, min_pixels, faces) -> list[RegionTransfer]:
     count = len(pairs)
-    batch = faces_to_batch([s for s, _ in pairs] + [r for _, r in pairs], model.resolution)
+    batch = faces([s for s, _ in pairs] + [r for _, r in pairs], model.resolution)
+    if len(batch.images) != 2 * count:
+        raise ValueError(f"faces of these pairs could not be read: {batch.skipped.summary()}")
     images, labels = batch.images, batch.labels  # [2P, 3, S, S], [2P, S, S]: sources then refs
     one_hot = F.one_hot(labels, NUM_REGIONS).permute(0, 3, 1, 2).float()  # [2P, R, S, S]
     present = one_hot.sum((2, 3)) >= min_pixels  # [2P, R]
