@@ -8,8 +8,9 @@ Photo pairs (``swap`` / ``hair``): one task per pair on actors that hold the mod
 the encoded sources; the driver writes each result as it comes, in order (all-or-nothing per file).
 
 Video: each worker is an actor that loads the model and the parser once and then edits chunk after chunk:
-it reads the video itself, primes its label vote with the two frames before its chunk and takes up
-the landmarks an editor arriving from frame 0 would hold, so every frame comes out bit for bit as
+it reads the video itself, primes its label vote with the two frames before its chunk, parses the
+key frame its first frames carry labels from, and takes up the landmarks an editor arriving from
+frame 0 would hold, so every frame comes out bit for bit as
 in a local run (the same intra-op thread count is used too). Workers return only each frame's
 changed patch; the driver decodes the video once more, applies them in order and writes it.
 """
@@ -74,10 +75,16 @@ class ChunkEditor:
     def edit(self, video: str, track, plan: list, start: int, stop: int) -> list:
         """Patches of frames ``start``..``stop``-1 (None where the frame stays as it was)."""
         from app.studio.models.video_edit import FrameEditor, changed_patch
-        from e4s_core.video.io import read_frames
+        from e4s_core.video.io import read_frame, read_frames
+        from e4s_core.video.label_keys import LabelKeys
 
         editor = FrameEditor(self.model, self.parser, self.mix, finetune_steps=self.finetune_steps)
+        editor.follow(LabelKeys.from_track(track, plan))
         editor.start_at(max(0, start - PRIMING_FRAMES), track, plan)
+        first_edited = next((i for i in range(start, min(stop, len(plan))) if plan[i] is not None), None)
+        key = editor.needs_key(first_edited) if first_edited is not None else None
+        if key is not None:  # the chunk's first frames carry the labels of a frame before it
+            editor.prime_key(key, read_frame(video, key), plan[key], track.landmarks[key])
         patches = []
         first = max(0, start - PRIMING_FRAMES)  # seek there: no decoding of the frames before
         for index, rgb in enumerate(read_frames(video, first), start=first):
@@ -91,7 +98,7 @@ class ChunkEditor:
             if square is None:
                 patches.append(None)
             else:
-                patches.append(changed_patch(rgb, editor.edit(rgb, square, track.landmarks[index])))
+                patches.append(changed_patch(rgb, editor.edit(rgb, square, track.landmarks[index], index)))
         return patches
 
 

@@ -8,9 +8,10 @@ Gaussian filter of ``sigma`` frames (STIT smooths the same quad); a frame where 
 found takes the square interpolated between its neighbours, and is reported. Jitter of a pixel or
 two in the landmarks would otherwise shake the aligned crop, and the edit with it.
 
-Region boundaries flicker for the same reason; ``LabelStabiliser`` keeps the label a pixel had
-unless the new one is seen in two consecutive frames (a majority vote over the last three maps
-in which the current frame breaks ties).
+Region boundaries flicker for the same reason. ``label_keys`` holds each frame to a key frame's
+labels, carried with the face; where the face changes shape, ``LabelStabiliser`` keeps the label a
+pixel had unless the new one is seen in two consecutive frames (a majority vote over the last
+three maps in which the current frame breaks ties).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Qt-free; ``e4s-studio video-edit`` / ``video-swap`` run it. Two passes over the 
 streaming (memory does not grow with its length):
 
 1. track: detect and follow the face, smooth its alignment over time (``e4s_core.video.tracking``);
-2. edit: per frame, cut the smoothed crop, parse it (stabilised in time), encode it, mix the
+2. edit: per frame, cut the smoothed crop, parse it (held to its key frame's labels, which move
+   with the face: ``e4s_core.video.label_keys``; a vote over three frames where the face's
+   shape changes), encode it, mix the
    chosen regions' vectors toward the reference's (encoded once), render, composite with the
    photo compositor and paste the change back: every pixel the edit does not reach is the
    frame's own. The same ``Document`` / ``ResultRenderer`` / ``pasted_photo`` as ``edit``.
@@ -16,7 +18,8 @@ last and in longer gaps the frame passes through unchanged. Both are reported.
 Resuming: ``FrameCache`` keeps the track and each edited frame's changed patch (lossless PNG) while
 a job runs; an interrupted job run again with the same inputs reads them back instead of editing
 those frames again, and gives the same frames as an uninterrupted run (the label vote is primed
-with the two frames before the first one it edits). The cache goes when the job succeeds.
+with the two frames before the first one it edits, and the key frame's labels are parsed again
+from that frame). The cache goes when the job succeeds.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from e4s_core.paths import cache_dir
 from e4s_core.photo.align import FFHQ_SIZE, AlignedFace, transform_for_square, warp_to_crop
 from e4s_core.photo.io import Photo
 from e4s_core.photo.parse import FaceParser, parse_face
+from e4s_core.video.label_keys import LabelKeys
 from e4s_core.video.tracking import DEFAULT_SIGMA, FaceTrack, LabelStabiliser, smooth_squares
 
 from .document import Document, FaceSource, Reference, encode_face
@@ -96,14 +100,44 @@ class FrameEditor:
         self._renderer = ResultRenderer()
         self._stabiliser = LabelStabiliser()
         self._landmarks: np.ndarray | None = None  # the last detected landmarks, in crop pixels
+        self._keys: LabelKeys | None = None  # set by ``follow``: labels held to key frames
+        self._key: tuple[int, np.ndarray] | None = None  # (frame, its labels) of the current key
+
+    def follow(self, keys: LabelKeys) -> None:
+        """Hold each frame's labels to its key frame's (``edit`` then takes the frame's index)."""
+        self._keys, self._key = keys, None
 
     def _parse(self, rgb: np.ndarray, square: np.ndarray, landmarks: np.ndarray | None):
+        """(aligned crop, its parse, the parse after the vote over the last three frames)."""
         transform = transform_for_square(square, (rgb.shape[1], rgb.shape[0]), self.size)
         crop = warp_to_crop(rgb, transform)
         if landmarks is not None:
             self._landmarks = transform.to_crop(landmarks)
         aligned = AlignedFace(crop, transform, self._landmarks)
-        return aligned, self._stabiliser(parse_face(aligned, self.parser))
+        parsed = parse_face(aligned, self.parser)
+        return aligned, parsed, self._stabiliser(parsed)
+
+    def _key_labels(self, rgb: np.ndarray, square: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
+        """A key frame's labels from that frame alone (not the landmarks of frames before it)."""
+        transform = transform_for_square(square, (rgb.shape[1], rgb.shape[0]), self.size)
+        points = transform.to_crop(landmarks) if landmarks is not None else None
+        return parse_face(AlignedFace(warp_to_crop(rgb, transform), transform, points), self.parser)
+
+    def prime_key(
+        self, index: int, rgb: np.ndarray, square: np.ndarray, landmarks: np.ndarray | None
+    ) -> None:
+        """Take up key frame ``index`` (edited earlier, or by another worker) for the frames after it."""
+        self._key = (index, self._key_labels(rgb, square, landmarks))
+
+    def is_key(self, index: int) -> bool:
+        return self._keys is not None and self._keys.keys[index] == index
+
+    def needs_key(self, index: int) -> int | None:
+        """The key frame that frame ``index`` needs primed first, or None."""
+        key = self._keys.keys[index] if self._keys is not None else None
+        if key is None or key == index or (self._key is not None and self._key[0] == key):
+            return None
+        return key
 
     def _finetuned(self, source: FaceSource, vectors: np.ndarray) -> E4SModel:
         """The generator fine-tuned on this frame (the authors' per-video step, supplement 8.4).
@@ -135,10 +169,20 @@ class FrameEditor:
             transform = transform_for_square(plan[last], track.frame_size, self.size)
             self._landmarks = transform.to_crop(track.landmarks[last])
 
-    def edit(self, rgb: np.ndarray, square: np.ndarray, landmarks: np.ndarray | None) -> np.ndarray:
+    def edit(
+        self, rgb: np.ndarray, square: np.ndarray, landmarks: np.ndarray | None, index: int | None = None
+    ) -> np.ndarray:
         """The frame with the edit pasted in; ``landmarks`` [68, 2] in frame pixels, or None when
-        the face was not detected in it (the last ones seen are used)."""
-        aligned, labels = self._parse(rgb, square, landmarks)
+        the face was not detected in it (the last ones seen are used); ``index`` when following keys."""
+        aligned, parsed, labels = self._parse(rgb, square, landmarks)
+        if self._keys is not None and index is not None:
+            key = self._keys.keys[index]
+            if key == index:
+                own = parsed if landmarks is not None else self._key_labels(rgb, square, landmarks)
+                self._key = (index, own)
+            if self._key is None or self._key[0] != key:
+                raise RuntimeError(f"frame {index}'s key frame {key} was not primed")
+            labels = self._keys.labels(index, self._key[1], labels)
         source = FaceSource(aligned, labels, Photo(rgb), name="frame")
         document = Document(source, encode_face(self.model, source))
         for mix in self.mixes:
@@ -241,9 +285,11 @@ def edit_frames(
 ) -> tuple[VideoEditReport, Iterator[np.ndarray]]:
     """(the report, which fills in as frames go by; every frame, edited where the face is)."""
     plan, report = frame_plan(track, sigma)
+    editor.follow(LabelKeys.from_track(track, plan))
 
     def edited() -> Iterator[np.ndarray]:
         skipped: deque = deque(maxlen=2)  # the last frames read from the cache: they prime the vote
+        last_key = None  # the last key frame read from the cache, for the frames edited after it
         for index, rgb in enumerate(frames):
             square = plan[index] if index < len(plan) else None
             if square is None:
@@ -259,12 +305,16 @@ def edit_frames(
                         editor.start_at(index - len(skipped), track, plan)
                     while skipped:
                         editor.prime(*skipped.popleft())
-                    result = editor.edit(rgb, square, landmarks)
+                    if editor.needs_key(index) is not None:
+                        editor.prime_key(*last_key)
+                    result = editor.edit(rgb, square, landmarks, index)
                     if cache is not None:
                         cache.save_frame(index, rgb, result)
                 else:
                     report.resumed += 1
                     skipped.append((rgb, square, landmarks))
+                    if editor.is_key(index):
+                        last_key = (index, rgb, square, landmarks)
                 yield result
             if progress is not None:
                 progress()

@@ -1,0 +1,88 @@
+"""Key-frame labels in video: which frame keys which, and how its labels are carried and updated."""
+
+import numpy as np
+import pytest
+
+from e4s_core.video.label_keys import GROUPS, KEY_EVERY, LabelKeys, similarity
+from e4s_core.video.tracking import FaceTrack
+
+SIDE = 1024  # frame = crop: the square below maps the frame onto the crop as it is
+SQUARE = np.array([[512.0, 512.0], [512.0, 0.0], [0.0, 512.0]])  # centre, x and y half-axes
+
+
+def _landmarks(seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(300, 700, size=(68, 2))
+
+
+def _rotated(points: np.ndarray, degrees: float, scale: float = 1.0, shift=(0.0, 0.0)) -> np.ndarray:
+    angle = np.deg2rad(degrees)
+    rotation = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return (points - 512) @ rotation.T + 512 + np.asarray(shift)
+
+
+def _keys(frames: list[np.ndarray | None]) -> LabelKeys:
+    track = FaceTrack((SIDE, SIDE), [SQUARE] * len(frames), frames)
+    return LabelKeys.from_track(track, [SQUARE] * len(frames))
+
+
+def test_similarity_recovers_a_rotation_scale_and_shift():
+    points = _landmarks()
+    moved = _rotated(points, 7.0, 1.1, (12.0, -5.0))
+    matrix = similarity(points, moved)
+    np.testing.assert_allclose(points @ matrix[:, :2].T + matrix[:, 2], moved, atol=1e-9)
+
+
+def test_a_still_face_keeps_one_key_until_the_refresh():
+    keys = _keys([_landmarks()] * (KEY_EVERY + 5))
+    assert keys.keys == [0] * KEY_EVERY + [KEY_EVERY] * 5
+
+
+def test_a_face_that_moves_rigidly_keeps_its_key_and_its_labels_move_with_it():
+    start = _landmarks()
+    frames = [start, _rotated(start, 4.0, 1.05, (20.0, 10.0))]
+    keys = _keys(frames)
+    assert keys.keys == [0, 0]
+    key_labels = np.zeros((512, 512), np.uint8)
+    key_labels[200:300, 150:250] = 4
+    own = np.full((512, 512), 6, np.uint8)  # what the parser saw: ignored, nothing changed shape
+    carried = keys.labels(1, key_labels, own)
+    assert not (carried == 6).any()
+    ys, xs = np.nonzero(carried == 4)
+    centre = np.array([xs.mean(), ys.mean()]) * 2  # in 1024 px crop pixels
+    expected = _rotated(np.array([[199.5 * 2, 249.5 * 2]]), 4.0, 1.05, (20.0, 10.0))[0]
+    assert np.abs(centre - expected).max() < 4  # the block moved with the face
+
+
+def test_an_open_mouth_takes_the_frames_own_labels_there_and_nowhere_else():
+    start = _landmarks()
+    opened = start.copy()
+    opened[list(GROUPS["mouth"])] += [0.0, 30.0]  # 3 % of the side: far past the detector's jitter
+    keys = _keys([start] * 8 + [opened] * 8)
+    assert keys.keys == [0] * 16  # the face as a whole still follows a similarity
+    key_labels = np.full((512, 512), 6, np.uint8)
+    own = np.full((512, 512), 9, np.uint8)
+    assert np.array_equal(keys.labels(3, key_labels, own), key_labels)  # closed: all carried
+    labels = keys.labels(12, key_labels, own)
+    mouth = np.round(opened[list(GROUPS["mouth"])] / 2).astype(int)
+    assert (labels[mouth[:, 1].clip(0, 511), mouth[:, 0].clip(0, 511)] == 9).all()
+    assert (labels == 6).mean() > 0.5  # the rest carried from the key
+
+
+def test_a_face_that_changes_as_a_whole_starts_a_new_key():
+    frames = [_landmarks(0)] * 12 + [_landmarks(1)] * 12  # another configuration altogether
+    keys = _keys(frames).keys
+    assert keys[:4] == [0] * 4  # still
+    assert 6 <= keys[-1] <= 18 and keys[-6:] == [keys[-1]] * 6  # re-keyed through the change, then still
+
+
+@pytest.mark.parametrize("missing", [0, 1])
+def test_frames_without_landmarks_carry_their_keys_labels_as_they_are(missing):
+    frames = [_landmarks(), _landmarks()]
+    frames[missing] = None
+    keys = _keys(frames)
+    key_labels = np.random.default_rng(2).integers(0, 12, (512, 512), dtype=np.uint8)
+    if missing == 1:
+        assert keys.keys == [0, 0]
+        assert np.array_equal(keys.labels(1, key_labels, np.zeros_like(key_labels)), key_labels)
+    else:  # the first frame has none: the first frame that has them becomes the key
+        assert keys.keys == [0, 1]
