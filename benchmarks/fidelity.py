@@ -41,6 +41,7 @@ TARGETS = (  # (key, label, comparison, bound): the issue's targets for the defa
     ("transfer", "transfer", ">=", 0.9),
     ("leakage", "leakage (ΔE)", "<=", 2.0),
 )
+FID_FEATURES = 2048  # below this many samples the covariance of the 2048 features is rank-deficient
 PAPER = "paper, full model on real faces: SSIM 0.818, PSNR 19.85 dB, RMSE 0.105"
 
 
@@ -74,6 +75,8 @@ def measure_dataset(model, args: argparse.Namespace) -> dict:
 
         inception, features = load_inception(args.inception, model.device), {"real": [], "rendered": []}
 
+    skipped = dataset.skipped_when_listed
+
     def collect(images, rendered):
         if inception is not None:
             with torch.inference_mode():
@@ -82,17 +85,23 @@ def measure_dataset(model, args: argparse.Namespace) -> dict:
 
     start = time.perf_counter()
     ids = list(range(min(args.faces, len(dataset))))
-    reconstruction = reconstruction_scores(model, ids, args.batch, faces=_faces(dataset), on_batch=collect)
+
+    def faces(ids, size):
+        batch = dataset.batch(ids)
+        skipped.merge(batch.skipped)
+        return batch
+
+    reconstruction = reconstruction_scores(model, ids, args.batch, faces=faces, on_batch=collect)
     middle = time.perf_counter()
     measured = reconstruction.seeds.tolist()
     pairs = [(measured[2 * i], measured[2 * i + 1]) for i in range(min(args.pairs, len(measured) // 2))]
-    transfers = transfer_scores(model, pairs, args.batch, faces=_faces(dataset))
+    transfers = transfer_scores(model, pairs, args.batch, faces=lambda ids, size: dataset.batch(ids))
     end = time.perf_counter()
     result = {
         "model": model.info.source or model.info.name,
         "device": model.describe(),
         "dataset": args.dataset,
-        "skipped": dataset.skipped_when_listed.summary(),
+        "skipped": skipped.summary(),
         "reconstruction": reconstruction.summary(),
         "transfer": transfers.summary(),
         "per_region": transfers.per_region(),
@@ -103,11 +112,8 @@ def measure_dataset(model, args: argparse.Namespace) -> dict:
 
         real, rendered = (np.concatenate(features[name]) for name in ("real", "rendered"))
         result["reconstruction"]["fid"] = frechet_distance(real, rendered)
+        result["reconstruction"]["fid_faces"] = len(real)
     return result
-
-
-def _faces(dataset):
-    return lambda ids, size: dataset.batch(ids)
 
 
 def targets(result: dict) -> list[tuple[str, float, str, float, bool]]:
@@ -133,7 +139,12 @@ def print_report(result: dict, args: argparse.Namespace) -> None:
     print(f"  PSNR (dB)                 {rec['psnr']:7.2f}   {rec['psnr_p5']:7.2f}")
     print(f"  RMSE ([0, 1])             {rec['rmse']:7.4f}   {rec['rmse_p95']:7.4f}")
     if "fid" in rec:
-        print(f"  FID (faces vs renders)    {rec['fid']:7.2f}")
+        print(f"  FID (faces vs renders)    {rec['fid']:7.2f}   from {rec['fid_faces']} faces")
+        if rec["fid_faces"] < FID_FEATURES:
+            print(
+                f"  (FID from fewer than {FID_FEATURES} faces is biased upward: compare only figures"
+                " from the same number of faces)"
+            )
     print(f"  ({PAPER})")
     print(
         f"\nRegion transfer, {tra['pairs']} pairs, {tra['tests']} swaps"
@@ -217,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, path in runs.items():
             model = load_model(path, device=args.device)
             results[name] = measure(model, args)
-    except E4SError as error:
+    except (E4SError, ValueError) as error:  # ValueError: faces that could not be measured
         print(f"fidelity: {error}", file=sys.stderr)
         return 2
 

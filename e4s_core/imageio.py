@@ -51,6 +51,8 @@ def read_labels(path: str | os.PathLike, label_format: str = "e4s") -> np.ndarra
     try:
         if label_format == "color":
             return regions.from_color_mask(array)
+        if array.ndim == 3 and array.shape[2] in (3, 4) and (array[..., :3] == array[..., :1]).all():
+            array = array[..., 0]  # ids saved as a grey RGB image: every channel holds them
         if array.ndim != 2:
             raise ValueError(f"a label map must be single-channel, got shape {array.shape}")
         if label_format == "celebamask-hq":

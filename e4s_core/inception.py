@@ -190,7 +190,8 @@ def load_inception(path: str | os.PathLike, device: str | torch.device = "cpu") 
     network = InceptionV3(num_classes=classes)
     expected = network.state_dict()
     given = {k: v for k, v in state.items() if k not in aux}
-    missing = [k for k in expected if k not in given]
+    # Older batch-norm files have no num_batches_tracked (unused at inference); torch fills it in.
+    missing = [k for k in expected if k not in given and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in given if k not in expected]
     wrong = [k for k in expected if k in given and tuple(given[k].shape) != tuple(expected[k].shape)]
     if missing or unexpected or wrong:
@@ -200,7 +201,7 @@ def load_inception(path: str | os.PathLike, device: str | torch.device = "cpu") 
             if keys
         ]
         raise CheckpointError(f"{os.path.basename(path)} does not fit Inception-v3 ({'; '.join(problems)})")
-    network.load_state_dict(given)
+    network.load_state_dict(given, strict=False)  # everything else was checked above
     return network.to(device).eval().requires_grad_(False)
 
 

@@ -122,3 +122,24 @@ def test_fidelity_benchmark_refuses_fid_without_real_faces(tmp_path):
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 2 and "--dataset" in result.stderr
+
+
+def test_the_fid_graphs_pools_leave_padding_out_and_its_last_block_takes_a_max():
+    from torch.nn import functional as F
+
+    from e4s_core.inception import InceptionE, _avg_pool
+
+    ones = torch.ones(1, 1, 5, 5)
+    assert torch.equal(_avg_pool(ones), ones)  # counting the padding would give 4/9 in the corners
+    torch.manual_seed(0)
+    last, before_last = InceptionE(8, max_pool=True).eval(), InceptionE(8, max_pool=False).eval()
+    x = torch.randn(1, 8, 6, 6)
+    with torch.no_grad():
+        assert torch.allclose(last(x)[:, -192:], last.branch_pool(F.max_pool2d(x, 3, 1, 1)))
+        assert torch.allclose(before_last(x)[:, -192:], before_last.branch_pool(_avg_pool(x)))
+
+
+def test_a_file_without_batch_norm_counters_loads(tmp_path):
+    state = {k: v for k, v in _fill(InceptionV3()).items() if not k.endswith("num_batches_tracked")}
+    torch.save(state, tmp_path / "old.pth")
+    assert load_inception(tmp_path / "old.pth") is not None

@@ -4,6 +4,8 @@ Every dataset here is written by the test from synthetic faces (``dataset_helper
 labels the dataset must produce are known exactly.
 """
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -13,7 +15,7 @@ from PIL import Image
 from e4s_core.errors import InputError
 from e4s_core.training.data_sources import DataChoice, open_evaluation_data, open_training_data
 from e4s_core.training.dataset_layouts import detect_label_format, merge_part_masks
-from e4s_core.training.datasets import EpochBatches
+from e4s_core.training.datasets import EpochBatches, FaceDataset
 
 SIZE = 64
 QUIET = lambda _text: None  # noqa: E731
@@ -35,7 +37,7 @@ def test_merged_part_masks_equal_the_synthetic_labels_exactly(tmp_path):
 
 def test_a_merged_label_folder_gives_the_same_maps(tmp_path):
     truth = write_celebamask_hq(tmp_path, [0, 1])
-    merged_dir = tmp_path / "CelebAMask-HQ-mask"
+    merged_dir = tmp_path / "CelebAMaskHQ-mask"  # the folder g_mask.py writes
     merged_dir.mkdir()
     for number, labels in truth.items():  # 19-class files, as CelebAMask-HQ's own script writes them
         Image.fromarray(coded_labels(labels, "celebamask-hq")).save(merged_dir / f"{number}.png")
@@ -84,9 +86,12 @@ def test_missing_and_broken_celebamask_files_are_skipped_and_counted(tmp_path):
         mask.unlink()
     data = _open(f"celebamask-hq:{tmp_path}")
     assert data.train.skipped_when_listed.counts == {"images without part masks": 1}
-    batch = data.train.batch([0, 1, 2])  # 0, 1 (broken), 3
-    assert batch.ids.tolist() == [0, 2]
+    batch = data.train.batch([0, 1, 2])  # images 0, 1 (broken), 3
+    assert batch.ids.tolist() == [0, 2, 2]  # training: the next readable face stands in
     assert batch.skipped.counts == {"unreadable images": 1}
+    assert "CelebA-HQ-img/1.jpg" in batch.skipped.summary()
+    evaluated = FaceDataset(data.train.entries, "celebamask-hq", SIZE)  # no stand-ins: measuring
+    assert evaluated.batch([0, 1, 2]).ids.tolist() == [0, 2]
 
 
 # -- folders ------------------------------------------------------------------------------------
@@ -151,15 +156,19 @@ def test_bad_files_in_a_folder_are_skipped_counted_and_summarised(tmp_path):
     write_face_folder(tmp_path, 6)
     (tmp_path / "images" / "face_001.png").write_bytes(b"\x89PNG broken")
     Image.fromarray(np.zeros((64, 32), np.uint8)).save(tmp_path / "labels" / "face_002.png")  # not square
+    Image.fromarray(np.zeros((48, 48), np.uint8)).save(tmp_path / "labels" / "face_004.png")  # 0.75 x
     (tmp_path / "labels" / "face_003.png").unlink()
     Image.fromarray(np.zeros((64, 64), np.uint8)).save(tmp_path / "labels" / "face_999.png")  # no image
     data = _open(f"folder:{tmp_path}", validation_faces=1)
     listed = data.train.skipped_when_listed
     assert listed.counts == {"images without a label map": 1, "label maps without an image": 1}
     assert "images/face_003.png" in listed.summary() and "face_999.png" in listed.summary()
-    batch = data.train.batch(list(range(len(data.train))))
-    assert batch.skipped.counts == {"unreadable images": 1, "faces or label maps of the wrong size": 1}
-    assert len(batch.images) == len(data.train) - 2
+    assert [e.image.stem for e in data.train.entries] == ["face_000", "face_001", "face_002", "face_004"]
+    measured = FaceDataset(data.train.entries, "e4s", SIZE).batch([0, 1, 2, 3])
+    assert measured.ids.tolist() == [0]
+    assert measured.skipped.counts == {"unreadable images": 1, "faces or label maps of the wrong size": 2}
+    stood_in = data.train.batch([1])  # training: 001, 002 and 004 fail, 000 (wrapping round) stands in
+    assert stood_in.ids.tolist() == [0] and stood_in.skipped.total == 3
 
 
 def test_a_folder_of_unreadable_faces_stops_training_with_the_reasons(tmp_path):
@@ -174,7 +183,7 @@ def test_a_folder_of_unreadable_faces_stops_training_with_the_reasons(tmp_path):
     weights = LossWeights(perceptual=0, identity=0, parsing=0, adversarial=0)
     settings = TrainSettings(steps=2, batch_size=2, data_workers=0, validation_faces=1, weights=weights)
     expected = (
-        r"no face of a training batch could be read: skipped 2: 2 unreadable images \(e\.g\. images/face_"
+        r"no face of a training batch could be read: skipped 6: 6 unreadable images \(e\.g\. images/face_"
     )
     with pytest.raises(InputError, match=expected):
         Trainer(tiny_config(), settings, tmp_path / "run", data=data).fit()
@@ -198,13 +207,20 @@ def test_an_unlabelled_folder_is_parsed_once_into_the_cache(tmp_path, random_bis
     data = open_training_data(
         DataChoice.parse(f"folder:{tmp_path / 'faces'}", **options), SIZE, 1, said.append
     )
-    assert any(line.startswith("labelled 3 faces") for line in said)
+    assert any(": 3 parsed now, 0 from the cache" in line for line in said)
     cached = sorted((tmp_path / "cache").rglob("*.png"))
     assert len(cached) == 3 and data.description["label_format"] == "e4s"
     assert data.train[0].labels.shape == (SIZE, SIZE)
     said.clear()
     open_training_data(DataChoice.parse(f"folder:{tmp_path / 'faces'}", **options), SIZE, 1, said.append)
-    assert any(line.startswith("labelled 0 faces") for line in said)  # all from the cache
+    assert any(": 0 parsed now, 3 from the cache" in line for line in said)  # all from the cache
+    index = json.loads(next((tmp_path / "cache").rglob("index.json")).read_text())
+    assert len(index) == 3  # sizes and times: the images are not read again to find their labels
+    changed = tmp_path / "faces" / "images" / "face_001.png"
+    Image.fromarray(np.asarray(Image.open(changed))[::-1]).save(changed)
+    said.clear()
+    open_training_data(DataChoice.parse(f"folder:{tmp_path / 'faces'}", **options), SIZE, 1, said.append)
+    assert any(": 1 parsed now, 2 from the cache" in line for line in said)  # the changed one, only
 
 
 # -- sampling -----------------------------------------------------------------------------------
@@ -247,3 +263,15 @@ def test_loader_workers_keep_the_order_of_the_single_process_stream(tmp_path):
     for _ in range(4):
         a, b = next(single), next(parallel)
         assert torch.equal(a.ids, b.ids) and torch.equal(a.images, b.images)
+
+
+def test_grey_label_maps_saved_as_rgb_are_read_as_ids(tmp_path):
+    truth = write_face_folder(tmp_path, 2, labels=None)
+    (tmp_path / "labels").mkdir()
+    for name, labels in truth.items():
+        Image.fromarray(np.dstack([coded_labels(labels, "celebamask-hq")] * 3)).save(
+            tmp_path / "labels" / f"{name}.png"
+        )
+    data = _open(f"folder:{tmp_path}", validation_faces=1)
+    assert data.description["label_format"] == "celebamask-hq"
+    np.testing.assert_array_equal(data.train[0].labels, truth[data.train.entries[0].image.stem])

@@ -137,11 +137,9 @@ def test_a_few_steps_from_each_init_kind_reduce_the_error(tmp_path, faces, kind)
     else:
         file = save_model(random_network(config), tmp_path / "m.pt")
     trainer = make_trainer(
-        tmp_path / "run", 8, batch_size=2, weights=MSE_ONLY, config=config, data=_data(faces)
+        tmp_path / "run", 8, 2, MSE_ONLY, config=config, data=_data(faces), init=(kind, file)
     )
-    trainer.init_report = initialise(trainer.network, kind, file)
-    trainer.ema.load_state_dict(trainer.network.state_dict())
-    trainer.ema.latent_avg.copy_(trainer.network.latent_avg)
+    assert trainer.init_report is not None
     before = trainer.validate()["psnr"]
     trainer.fit()
     assert trainer.validate()["psnr"] > before + 0.5, kind
@@ -257,3 +255,52 @@ def test_train_data_and_init_mistakes_exit_2_with_one_line(tmp_path, capsys, ext
     error = capsys.readouterr().err.strip()
     assert said in error and "\n" not in error and "Traceback" not in error
     assert not (tmp_path / "run" / "latest.pt").exists()
+
+
+# -- the authors' recipe: frozen shared layers, the learning-rate drop, config overrides --------
+def test_with_a_generator_from_a_file_the_unmasked_layers_stay_as_they_came(tmp_path, faces):
+    config = tiny_config()  # K = 9 of 10 W rows: to_rgbs.3 reads only latent_avg
+    file, _ = _stylegan2_file(tmp_path / "sg2.pt", config)
+    trainer = make_trainer(
+        tmp_path / "run", 3, 2, MSE_ONLY, config=config, data=_data(faces), init=("stylegan2", file),
+        freeze_shared_layers=True,
+    )  # fmt: skip
+    before = {k: v.clone() for k, v in trainer.network.state_dict().items()}
+    trainer.fit()
+    after = trainer.network.state_dict()
+    frozen = [k for k in after if k.startswith(("G.to_rgbs.3.", "G.style."))]
+    assert frozen and all(torch.equal(before[k], after[k]) for k in frozen)
+    assert not torch.equal(before["G.to_rgbs.2.conv.weight"], after["G.to_rgbs.2.conv.weight"])
+    resumed = make_trainer(
+        tmp_path / "run", 4, batch_size=2, weights=MSE_ONLY, config=config, data=_data(faces)
+    )
+    with pytest.raises(CheckpointError, match="resume it the same way"):
+        resumed.resume()  # started without --init: the frozen layers would differ
+
+
+def test_learning_rates_drop_tenfold_at_the_step_given_and_after_a_resume(tmp_path, faces):
+    trainer = make_trainer(tmp_path / "run", 3, 2, MSE_ONLY, data=_data(faces), lr_drop_step=2)
+    trainer.fit()
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)  # 1e-3 before step 2
+    again = make_trainer(tmp_path / "run", 4, 2, MSE_ONLY, data=_data(faces), lr_drop_step=2)
+    assert again.resume() and again.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)
+
+
+def test_config_overrides_give_the_ablations_shapes(tmp_path, capsys):
+    from app.cli.commands.train import _config
+
+    assert _config("authors,pooled_stages=1").pooled_stages == 1
+    assert _config("default,regional_layers=11").regional_layers == 11
+    argv = ["train", str(tmp_path / "run"), "--steps", "1", "--config", "default,colour=3", "--device", "cpu"]
+    assert main(argv) == 2
+    assert "FIELD=WHOLE_NUMBER" in capsys.readouterr().err
+
+
+def test_a_latent_avg_of_another_width_is_one_clear_error(tmp_path):
+    config = tiny_config()
+    file, _ = _stylegan2_file(tmp_path / "sg2.pt", config)
+    payload = torch.load(file, weights_only=True)
+    payload["latent_avg"] = torch.zeros(config.style_dim + 3)
+    torch.save(payload, file)
+    with pytest.raises(InputError, match="belongs to another generator"):
+        initialise(RGINetwork(config), "stylegan2", file)

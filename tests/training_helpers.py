@@ -54,7 +54,10 @@ def make_trainer(
     distributed: Distributed | None = None,
     config=None,
     data=None,
+    init=None,
+    **settings_changes,
 ) -> Trainer:
+    """A tiny trainer; ``settings_changes`` replace fields of its ``TrainSettings``."""
     settings = TrainSettings(
         steps=steps,
         batch_size=batch_size,
@@ -67,11 +70,18 @@ def make_trainer(
         validation_faces=1,
         log_every=10_000,
         data_workers=0,
+        **settings_changes,
     )
     parser = tiny_parser() if weights.identity > 0 or weights.parsing > 0 else None
     with small_discriminator():
         return Trainer(
-            config or tiny_config(), settings, run_dir, parser=parser, distributed=distributed, data=data
+            config or tiny_config(),
+            settings,
+            run_dir,
+            parser=parser,
+            distributed=distributed,
+            data=data,
+            init=init,
         )
 
 

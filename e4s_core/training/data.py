@@ -85,7 +85,6 @@ class SyntheticFaces:
     """The synthetic corpus as training data (the counterpart of ``datasets.DatasetFaces``)."""
 
     description = {"kind": "synthetic"}
-    validation_note = ""
 
     def __init__(self, size: int):
         self.size = size

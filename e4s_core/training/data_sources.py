@@ -18,7 +18,14 @@ from .. import paths
 from ..errors import InputError
 from ..imageio import LABEL_FORMATS
 from .data import SyntheticFaces
-from .dataset_layouts import FaceEntry, SkipReport, celebamask_hq_entries, detect_label_format, folder_entries
+from .dataset_layouts import (
+    CELEBAMASK_SPLITS,
+    FaceEntry,
+    SkipReport,
+    celebamask_hq_entries,
+    detect_label_format,
+    folder_entries,
+)
 from .datasets import DatasetFaces, FaceDataset
 from .label_cache import label_entries
 
@@ -81,7 +88,11 @@ def open_training_data(
         note = ""
         if not val:
             val = train[:validation_faces]
-            note = "validation on training faces: none of the validation split (28,000-29,999) is here"
+            split = CELEBAMASK_SPLITS["val"]
+            note = (
+                "validation on training faces: none of the validation split"
+                f" ({split.start}-{split.stop - 1}) is here"
+            )
     else:
         train, train_skips, fmt = _folder(choice, choice.path, say, progress)
         if choice.validation is not None:
@@ -108,13 +119,10 @@ def open_training_data(
         "path": str(Path(choice.path).resolve()),
         "faces": len(train),
         "label_format": fmt,
+        "labels": str(Path(choice.labels).resolve()) if choice.labels else None,
     }
-    return DatasetFaces(
-        FaceDataset(train, fmt, size, train_skips),
-        FaceDataset(val, val_format or fmt, size),
-        description,
-        note,
-    )
+    train_set = FaceDataset(train, fmt, size, train_skips, stand_in=True)
+    return DatasetFaces(train_set, FaceDataset(val, val_format or fmt, size), description)
 
 
 def open_evaluation_data(
@@ -147,7 +155,7 @@ def _folder(choice: DataChoice, root: Path, say, progress) -> tuple[list[FaceEnt
     cache = choice.label_cache or paths.cache_dir() / "labels"
     entries, parse_skips, parsed = label_entries(entries, choice.parser, cache, progress)
     skipped.merge(parse_skips)
-    say(f"labelled {parsed} faces with {choice.parser} ({len(entries) - parsed} from the cache {cache})")
+    say(f"labels by {choice.parser}: {parsed} parsed now, {len(entries) - parsed} from the cache {cache}")
     if not entries:
         raise InputError(f"{root}: the parser could label none of the faces; {skipped.summary()}")
     return entries, skipped, "e4s"

@@ -28,9 +28,9 @@ CELEBAMASK_PARTS = (
 )  # fmt: skip
 CELEBAMASK_IMAGES = "CelebA-HQ-img"
 CELEBAMASK_PART_MASKS = "CelebAMask-HQ-mask-anno"
-CELEBAMASK_MERGED = ("CelebAMask-HQ-mask", "CelebA-HQ-mask")  # what g_mask.py writes; a common name
+# Merged 19-class maps: the folder g_mask.py writes, the name E4S's loaders read, a common variant.
+CELEBAMASK_MERGED = ("CelebAMaskHQ-mask", "CelebA-HQ-mask", "CelebAMask-HQ-mask")
 CELEBAMASK_FACES = 30_000
-CELEBAMASK_PER_FOLDER = 2_000  # part masks of image i live in CelebAMask-HQ-mask-anno/<i // 2000>/
 # The authors' split: images 0-27,999 train, 28,000-29,999 validate.
 CELEBAMASK_SPLITS = {"train": range(0, 28_000), "val": range(28_000, 30_000), "all": range(0, 30_000)}
 

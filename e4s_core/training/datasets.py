@@ -13,7 +13,7 @@ permutation over the ranks (disjoint faces per step), ``DataLoader`` workers dec
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -31,58 +31,98 @@ from .dataset_layouts import FaceEntry, SkipReport, merge_part_masks
 log = logging.getLogger(__name__)
 
 
+WRONG_SIZE = "faces or label maps of the wrong size"
+BAD_IMAGE = "unreadable images"
+BAD_LABELS = "unreadable or invalid label maps"
+# label side / image side: a power of two (CelebAMask-HQ's masks are 0.5, parsed maps are 512 px at
+# any face size); anything else is a map made for another picture.
+LABEL_SCALES = tuple(2.0**k for k in range(-4, 5))
+MAX_STAND_INS = 16  # unreadable faces in a row a training slot looks past
+
+
+class UnusableFaceError(InputError):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+
+
 @dataclass
 class LoadedFace:
     index: int
-    image: np.ndarray | None  # uint8 [S, S, 3]
+    image: np.ndarray | None  # uint8 [S, S, 3]; None when nothing could be read
     labels: np.ndarray | None  # uint8 [S, S] E4S ids
-    problem: str = ""  # why image/labels are None
-    name: str = ""  # the file, for messages
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (reason, file) of faces skipped
 
 
 class FaceDataset(Dataset):
-    """Entries of a layout, decoded, checked and resized to ``size`` x ``size``."""
+    """Entries of a layout, decoded, checked and resized to ``size`` x ``size``.
+
+    ``stand_in``: a face that cannot be read gives its slot to the next readable one (training:
+    batches stay full, so data-parallel ranks stay in step); otherwise the slot comes back empty.
+    Either way the failure is reported with the face.
+    """
 
     def __init__(
-        self, entries: list[FaceEntry], label_format: str, size: int, skipped: SkipReport | None = None
+        self,
+        entries: list[FaceEntry],
+        label_format: str,
+        size: int,
+        skipped: SkipReport | None = None,
+        stand_in: bool = False,
     ):
         self.entries, self.label_format, self.size = entries, label_format, size
         self.skipped_when_listed = skipped or SkipReport()
+        self.stand_in = stand_in
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def __getitem__(self, key: int | tuple[int, bool]) -> LoadedFace:
         index, flip = key if isinstance(key, tuple) else (key, False)
-        entry = self.entries[index]
-        try:
-            image, labels = self._read(entry)
-        except InputError as error:
-            log.warning("skipping %s: %s", entry.name, error)
-            return LoadedFace(index, None, None, _reason(error), entry.name)
-        if flip:
-            image, labels = image[:, ::-1], labels[:, ::-1]
-        return LoadedFace(index, np.ascontiguousarray(image), np.ascontiguousarray(labels))
+        failures = []
+        for tried in range(min(MAX_STAND_INS, len(self.entries)) if self.stand_in else 1):
+            candidate = (index + tried) % len(self.entries)
+            entry = self.entries[candidate]
+            try:
+                image, labels = self._read(entry)
+            except UnusableFaceError as error:
+                log.warning("skipping %s: %s", entry.name, error)
+                failures.append((error.reason, entry.name))
+                continue
+            if flip:
+                image, labels = image[:, ::-1], labels[:, ::-1]
+            return LoadedFace(candidate, np.ascontiguousarray(image), np.ascontiguousarray(labels), failures)
+        return LoadedFace(index, None, None, failures)
 
     def _read(self, entry: FaceEntry) -> tuple[np.ndarray, np.ndarray]:
-        rgb = read_photo(entry.image).rgb
+        try:
+            rgb = read_photo(entry.image).rgb
+        except InputError as error:
+            raise UnusableFaceError(BAD_IMAGE, str(error)) from error
         if rgb.shape[0] != rgb.shape[1]:
-            raise InputError(f"not square ({rgb.shape[1]}x{rgb.shape[0]}): faces must be aligned crops")
+            raise UnusableFaceError(
+                WRONG_SIZE, f"{rgb.shape[1]}x{rgb.shape[0]}: faces must be square aligned crops"
+            )
         labels = self._labels(entry)
-        if labels.shape[0] != labels.shape[1]:
-            raise InputError(f"label map of the wrong size: {labels.shape[1]}x{labels.shape[0]}, not square")
+        if labels.shape[0] != labels.shape[1] or labels.shape[0] / rgb.shape[0] not in LABEL_SCALES:
+            raise UnusableFaceError(
+                WRONG_SIZE, f"a {labels.shape[1]}x{labels.shape[0]} label map for a {rgb.shape[0]} px face"
+            )
         interpolation = cv2.INTER_AREA if rgb.shape[0] > self.size else cv2.INTER_CUBIC
         image = cv2.resize(rgb, (self.size, self.size), interpolation=interpolation)
         labels = cv2.resize(labels, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
         return image, labels
 
     def _labels(self, entry: FaceEntry) -> np.ndarray:
-        if entry.labels is not None:
-            return read_labels(entry.labels, self.label_format)
-        masks = [(class_id, _read_mask(path)) for class_id, path in entry.parts]
+        try:
+            if entry.labels is not None:
+                return read_labels(entry.labels, self.label_format)
+            masks = [(class_id, _read_mask(path)) for class_id, path in entry.parts]
+        except InputError as error:
+            raise UnusableFaceError(BAD_LABELS, str(error)) from error
         shapes = {mask.shape for _, mask in masks}
         if len(shapes) != 1:
-            raise InputError(f"part masks of different sizes: {sorted(shapes)}")
+            raise UnusableFaceError(WRONG_SIZE, f"part masks of different sizes: {sorted(shapes)}")
         return from_celebamask_hq(merge_part_masks(masks, shapes.pop()))
 
     def batch(self, keys: list[int | tuple[int, bool]]) -> FaceBatch:
@@ -99,22 +139,13 @@ def _read_mask(path) -> np.ndarray:
     return array[..., 0] if array.ndim == 3 else array
 
 
-def _reason(error: InputError) -> str:
-    text = str(error)
-    if "wrong size" in text or "not square" in text or "different sizes" in text:
-        return "faces or label maps of the wrong size"
-    if "label" in text or "mask" in text:
-        return "unreadable or invalid label maps"
-    return "unreadable images"
-
-
 def collate(faces: list[LoadedFace]) -> FaceBatch:
     """Stack the faces that loaded; count the others in ``skipped``."""
     good = [face for face in faces if face.image is not None]
     skipped = SkipReport()
     for face in faces:
-        if face.image is None:
-            skipped.add(face.problem, face.name)
+        for reason, name in face.failures:
+            skipped.add(reason, name)
     if not good:
         return FaceBatch(
             torch.empty(0, 3, 0, 0), torch.empty(0, 0, 0, dtype=torch.long), torch.empty(0), skipped
@@ -164,12 +195,9 @@ class EpochBatches:
 class DatasetFaces:
     """Training data from a real dataset (the counterpart of ``SyntheticFaces``)."""
 
-    def __init__(
-        self, train: FaceDataset, validation: FaceDataset, description: dict, validation_note: str = ""
-    ):
+    def __init__(self, train: FaceDataset, validation: FaceDataset, description: dict):
         self.train, self.validation_set = train, validation
         self.description = description
-        self.validation_note = validation_note
 
     def stream(self, batch_size: int, start_batch: int, rank: int, world_size: int, workers: int, seed: int):
         batches = EpochBatches(len(self.train), batch_size, start_batch, rank, world_size, seed)
@@ -186,9 +214,3 @@ class DatasetFaces:
 
     def validation(self, count: int) -> FaceBatch:
         return self.validation_set.batch(list(range(min(count, len(self.validation_set)))))
-
-    def faces(self, ids: list[int], size: int) -> FaceBatch:
-        """Validation faces ``ids`` at ``size`` px (the ``faces`` callable fidelity takes)."""
-        if size != self.validation_set.size:
-            raise ValueError(f"this dataset was opened at {self.validation_set.size} px, not {size}")
-        return self.validation_set.batch(ids)

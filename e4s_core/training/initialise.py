@@ -156,13 +156,17 @@ def _set_latent_avg(network: RGINetwork, latent_avg, report: InitReport) -> None
     with torch.no_grad():
         if latent_avg is None:
             z = torch.randn(LATENT_AVG_SAMPLES, width, generator=torch.Generator().manual_seed(0))
-            mean = network.G.style(z).mean(0)
+            mean = network.G.style(z.to(network.latent_avg.device)).mean(0)
             report.notes.append(
                 f"the file has no latent_avg: the mean of {LATENT_AVG_SAMPLES} mapped z is used"
             )
         else:
-            mean = torch.as_tensor(latent_avg).float().reshape(-1, width)[0]
-            if mean.shape[0] != width:
-                raise InputError(f"the file's latent_avg has {latent_avg.numel()} values, not {width}")
+            latent_avg = torch.as_tensor(latent_avg).float()
+            if latent_avg.numel() == 0 or latent_avg.numel() % width:
+                raise InputError(
+                    f"the file's latent_avg has {latent_avg.numel()} values, not rows of {width}:"
+                    " it belongs to another generator"
+                )
+            mean = latent_avg.reshape(-1, width)[0]
         network.latent_avg.copy_(mean.to(network.latent_avg).expand(rows, width))
     report.taken.append("latent_avg")

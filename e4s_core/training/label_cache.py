@@ -2,11 +2,13 @@
 
 A face's label map is cached under ``<cache>/<parser tag>/<sha256 of the image file>.png``: the
 same picture parsed by the same parser (a weight file is named by its own hash) is never parsed
-twice, renaming or moving the folder keeps the cache, and a changed image gets new labels. Faces
-the parser cannot label (no face found) are skipped and counted.
+twice, renaming or moving the folder keeps the cache, and a changed image gets new labels. An
+index of (path, size, modification time) -> hash spares reading every image again on each start.
+Faces the parser cannot label (no face found) are skipped and counted.
 """
 
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -14,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
+from ..files import atomic_write
 from ..imageio import write_labels
 from ..photo.align import aligned_as_is
 from ..photo.io import read_photo
@@ -49,11 +52,12 @@ def label_entries(
 ) -> tuple[list[FaceEntry], SkipReport, int]:
     """(entries with 12-class label files, skipped, how many were parsed now)."""
     folder = Path(cache) / parser_tag(parser_choice)
+    hashes = _HashIndex(folder / "index.json")
     parser = None  # loaded only if something needs parsing
     labelled, skipped, parsed = [], SkipReport(), 0
     for done, entry in enumerate(entries, 1):
         try:
-            target = folder / f"{_file_hash(entry.image)}.png"
+            target = folder / f"{hashes.of(entry.image)}.png"
             if not target.is_file():
                 parser = parser or load_parser(parser_choice)
                 rgb = read_photo(entry.image).rgb
@@ -71,4 +75,34 @@ def label_entries(
             ) from error
         if progress is not None:
             progress(done, len(entries))
+    hashes.save()
     return labelled, skipped, parsed
+
+
+class _HashIndex:
+    """Content hashes of image files, remembered by (path, size, modification time)."""
+
+    def __init__(self, path: Path):
+        self.path, self.changed = path, False
+        try:
+            self.known = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.known = {}
+        if not isinstance(self.known, dict):
+            self.known = {}
+
+    def of(self, image: Path) -> str:
+        stat = image.stat()
+        key = str(image.resolve())
+        stamp = [stat.st_size, stat.st_mtime_ns]
+        entry = self.known.get(key)
+        if isinstance(entry, list) and len(entry) == 3 and entry[:2] == stamp and isinstance(entry[2], str):
+            return entry[2]
+        digest = _file_hash(image)
+        self.known[key], self.changed = [*stamp, digest], True
+        return digest
+
+    def save(self) -> None:
+        if self.changed:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, lambda temp: Path(temp).write_text(json.dumps(self.known)))

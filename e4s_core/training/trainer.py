@@ -17,6 +17,7 @@ checkpoint records which).
 import copy
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -63,6 +64,10 @@ class TrainSettings:
     data_workers: int = 1
     seed: int = 0
     max_minutes: float | None = None  # stop (and checkpoint) after this much wall time
+    lr_drop_step: int | None = None  # both learning rates x 0.1 from this step on (the paper's: 100,000)
+    # With a generator from a file, keep the layers that read only latent_avg (the unmasked finest
+    # ones, W index >= K) as they came, as the authors do; the mapping network is always frozen.
+    freeze_shared_layers: bool = False
 
     # (low, high) of each number; the CLI and the API refuse the same values, before any work
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {
@@ -77,12 +82,13 @@ class TrainSettings:
         "log_every": (1, 10**9),
         "data_workers": (0, 64),
         "max_minutes": (1e-3, 1e7),
+        "lr_drop_step": (1, 10**9),
     }
 
     def __post_init__(self) -> None:
         for name, (low, high) in self.RANGES.items():
             value = getattr(self, name)
-            if value is None and name == "max_minutes":
+            if value is None and name in ("max_minutes", "lr_drop_step"):
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
                 option = "--" + name.replace("_", "-")
@@ -126,9 +132,16 @@ class Reconstructor(nn.Module):
         return network.render(codes, layout, noise)
 
 
-def trainable_parameters(network: RGINetwork) -> list[nn.Parameter]:
-    """Everything but the mapping network, which E4S never runs."""
-    return [p for name, p in network.named_parameters() if not name.startswith("G.style.")]
+def frozen_prefixes(network: RGINetwork, freeze_shared_layers: bool) -> tuple[str, ...]:
+    """Parameter name prefixes that do not train: the mapping network, which E4S never runs, and
+    with ``freeze_shared_layers`` the synthesis layers that are not region-masked."""
+    shared = [slot.name for slot in network.G.layer_slots() if not network.G.is_regional(slot)]
+    return ("G.style.", *(f"G.{name}." for name in shared if freeze_shared_layers))
+
+
+def trainable_parameters(network: RGINetwork, freeze_shared_layers: bool = False) -> list[nn.Parameter]:
+    frozen = frozen_prefixes(network, freeze_shared_layers)
+    return [p for name, p in network.named_parameters() if not name.startswith(frozen)]
 
 
 class Trainer:
@@ -151,12 +164,16 @@ class Trainer:
         device = self.dist.device
         torch.manual_seed(settings.seed)  # identical initial weights on every rank
         self.network = RGINetwork(config).to(device)
-        self.network.G.style.requires_grad_(False)
+        frozen = frozen_prefixes(self.network, settings.freeze_shared_layers)
+        for name, parameter in self.network.named_parameters():
+            parameter.requires_grad_(not name.startswith(frozen))
         self.init_report: InitReport | None = initialise(self.network, *init) if init else None
         self.ema = copy.deepcopy(self.network).eval().requires_grad_(False)
         self.reconstructor = self.dist.wrap(Reconstructor(self.network))
         self.optimizer = torch.optim.Adam(
-            trainable_parameters(self.network), lr=settings.lr, betas=(0.9, 0.99)
+            trainable_parameters(self.network, settings.freeze_shared_layers),
+            lr=settings.lr,
+            betas=(0.9, 0.99),
         )
         weights = settings.weights
         self.discriminator = Discriminator().to(device) if weights.adversarial > 0 else None
@@ -193,6 +210,7 @@ class Trainer:
             self.step += 1
             return {}
         self.faces_read += len(batch.images)
+        self._set_learning_rates()
         images, labels = batch.images.to(device), batch.labels.to(device)
         if self.discriminator is not None:
             self.discriminator.requires_grad_(False)  # the G step must not move D
@@ -206,6 +224,15 @@ class Trainer:
             values["discriminator"] = self._discriminator_step(generated.detach(), images)
         self.step += 1
         return values
+
+    def _set_learning_rates(self) -> None:
+        """The settings' rates, x 0.1 from ``lr_drop_step`` on (also right after a resume)."""
+        drop_at = self.settings.lr_drop_step
+        factor = 0.1 if drop_at is not None and self.step >= drop_at else 1.0
+        optimizers = [(self.optimizer, self.settings.lr), (self.d_optimizer, self.settings.discriminator_lr)]
+        for optimizer, rate in optimizers:
+            for group in optimizer.param_groups if optimizer is not None else []:
+                group["lr"] = rate * factor
 
     def _discriminator_step(self, generated: torch.Tensor, real: torch.Tensor) -> float:
         self.discriminator.requires_grad_(True)
@@ -290,6 +317,8 @@ class Trainer:
             "d_optimizer": self.d_optimizer.state_dict() if self.d_optimizer else None,
             "history": self.history,
             "data": self.data.description,
+            "faces_read": self.faces_read,
+            "skipped": {"counts": dict(self.skipped.counts), "examples": self.skipped.examples},
             # the noise of the next steps: with it a resumed run renders what an uninterrupted one would
             "rng": _rng_state(self.dist.device),
         }
@@ -324,16 +353,22 @@ class Trainer:
         with torch.no_grad():  # a buffer outside the state dict (as in the authors' files)
             self.network.latent_avg.copy_(payload["latent_avg"])
             self.ema.latent_avg.copy_(payload["latent_avg"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        for group in self.optimizer.param_groups:  # the settings of this run win over the saved ones
-            group["lr"] = self.settings.lr
+        saved_freezing = payload.get("settings", {}).get("freeze_shared_layers", False)
+        if saved_freezing != self.settings.freeze_shared_layers:
+            raise CheckpointError(
+                f"{path} was started {'with' if saved_freezing else 'without'} --init (which keeps the"
+                " shared generator layers frozen); resume it the same way"
+            )
+        self.optimizer.load_state_dict(payload["optimizer"])  # the rates: this run's settings win
         if self.discriminator is not None and payload.get("discriminator") is not None:
             self.discriminator.load_state_dict(payload["discriminator"])
             self.d_optimizer.load_state_dict(payload["d_optimizer"])
-            for group in self.d_optimizer.param_groups:
-                group["lr"] = self.settings.discriminator_lr
         self.step = payload["step"]
+        self._set_learning_rates()
         self.history = list(payload.get("history", []))
+        self.faces_read = int(payload.get("faces_read", 0))
+        skipped = payload.get("skipped") or {}
+        self.skipped = SkipReport(Counter(skipped.get("counts", {})), dict(skipped.get("examples", {})))
         if payload.get("rng") is not None:  # absent in checkpoints written before it was saved
             _restore_rng_state(payload["rng"], self.dist.device)
         return True
@@ -345,7 +380,7 @@ class Trainer:
 
 
 def _data_identity(description: dict) -> tuple:
-    return tuple(description.get(key) for key in ("kind", "path", "faces"))
+    return tuple(description.get(key) for key in ("kind", "path", "faces", "label_format", "labels"))
 
 
 def _describe_data(description: dict) -> str:

@@ -23,9 +23,16 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=8, help="faces per step per process (default 8)")
     parser.add_argument("--lr", type=float, help="Adam learning rate (default: the paper's 1e-4)")
     parser.add_argument(
+        "--lr-drop-at",
+        type=int,
+        metavar="STEP",
+        help="both learning rates x 0.1 from this step (the paper: 100000)",
+    )
+    parser.add_argument(
         "--config",
         help="'default' (the shipped model's shape), 'authors' (the paper's 1024 px network) or a JSON"
-        " file of RGIConfig fields (default: the --init file's shape, else 'default')",
+        " file of RGIConfig fields, each optionally followed by ,FIELD=NUMBER overrides (e.g."
+        " authors,pooled_stages=1); default: the --init file's shape, else 'default'",
     )
     add_data_options(parser)
     parser.add_argument(
@@ -81,20 +88,34 @@ def _parse_weights(text: str | None):
 
 
 def _config(text: str):
+    """'default', 'authors' or a JSON file, then ',field=number' overrides (the ablations' shapes)."""
+    from dataclasses import replace
+
     from e4s_core.network import RGIConfig
     from e4s_core.training import DEFAULT_MODEL_CONFIG
 
-    if text == "default":
-        return DEFAULT_MODEL_CONFIG
-    if text == "authors":
-        return RGIConfig()
-    path = Path(text)
+    base, *overrides = text.split(",")
+    if base == "default":
+        config = DEFAULT_MODEL_CONFIG
+    elif base == "authors":
+        config = RGIConfig()
+    else:
+        try:
+            config = RGIConfig.from_dict(json.loads(Path(base).read_text()))
+        except (OSError, ValueError, TypeError) as error:
+            raise InputError(
+                f"--config {base}: not 'default', 'authors' nor a readable RGIConfig JSON file ({error})"
+            ) from error
+    changes = {}
+    for item in overrides:
+        name, _, value = item.partition("=")
+        if name not in RGIConfig.__dataclass_fields__ or not value.strip().lstrip("-").isdigit():
+            raise InputError(f"--config: {item!r} is not FIELD=WHOLE_NUMBER with an RGIConfig field")
+        changes[name] = int(value)
     try:
-        return RGIConfig.from_dict(json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError) as error:
-        raise InputError(
-            f"--config {text}: not 'default' nor a readable RGIConfig JSON file ({error})"
-        ) from error
+        return replace(config, **changes)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"--config {text}: {error}") from error
 
 
 def _run_config(text: str | None, init):
@@ -128,6 +149,8 @@ def train(args: argparse.Namespace) -> int:
         discriminator_lr=paper_constants.TRAIN_LR if args.lr is None else args.lr,
         weights=weights,
         max_minutes=args.max_minutes,
+        lr_drop_step=args.lr_drop_at,
+        freeze_shared_layers=args.init is not None,
         checkpoint_every=args.checkpoint_every,
         data_workers=args.workers,
     )
@@ -151,6 +174,8 @@ def train(args: argparse.Namespace) -> int:
         arcface = load_arcface(args.arcface) if args.arcface else None
     distributed = Distributed.from_environment(args.device)
     say = print if distributed.is_main else (lambda _text: None)
+    if not distributed.is_main:  # rank 0 labels an unlabelled folder first; the others read its cache
+        distributed.barrier()
     data = open_training_data(
         choice,
         config.out_size,
@@ -158,6 +183,8 @@ def train(args: argparse.Namespace) -> int:
         say,
         labelling_progress() if distributed.is_main else None,
     )
+    if distributed.is_main:
+        distributed.barrier()
     trainer = Trainer(
         config,
         settings,
