@@ -80,21 +80,21 @@ class ChunkEditor:
 
         editor = FrameEditor(self.model, self.parser, self.mix, finetune_steps=self.finetune_steps)
         editor.follow(LabelKeys.from_track(track, plan))
-        editor.start_at(max(0, start - PRIMING_FRAMES), track, plan)
+        # The vote of a run from frame 0 saw the last two edited frames before this chunk (not
+        # necessarily the two frames just before it: faces come and go).
+        primers = [i for i in range(min(start, len(plan))) if plan[i] is not None][-PRIMING_FRAMES:]
+        editor.start_at(primers[0] if primers else start, track, plan)
+        for index in primers:
+            editor.prime(read_frame(video, index), plan[index], track.landmarks[index])
         first_edited = next((i for i in range(start, min(stop, len(plan))) if plan[i] is not None), None)
         key = editor.needs_key(first_edited) if first_edited is not None else None
         if key is not None:  # the chunk's first frames carry the labels of a frame before it
             editor.prime_key(key, read_frame(video, key), plan[key], track.landmarks[key])
         patches = []
-        first = max(0, start - PRIMING_FRAMES)  # seek there: no decoding of the frames before
-        for index, rgb in enumerate(read_frames(video, first), start=first):
+        for index, rgb in enumerate(read_frames(video, start), start=start):  # seek: nothing decoded before
             if index >= stop:
                 break
             square = plan[index] if index < len(plan) else None
-            if index < start:
-                if square is not None:
-                    editor.prime(rgb, square, track.landmarks[index])
-                continue
             if square is None:
                 patches.append(None)
             else:

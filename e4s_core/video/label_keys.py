@@ -25,21 +25,32 @@ import numpy as np
 from ..photo.align import transform_for_square
 
 KEY_EVERY = 48  # frames: two seconds at 24 fps
-KEY_DRIFT = 0.015  # mean landmark distance left after the similarity, of the crop side: new key
-ZONE_DRIFT = 0.012  # a group that moved this much beyond the similarity takes the frame's own labels
+KEY_DRIFT = 0.01  # mean distance of the rigid points left after the similarity, of the crop side: new key
 LANDMARK_SIGMA = 2.0  # frames: what decides keys and zones is smoothed (dlib jitters by ~0.005)
 ZONE_MARGIN = 0.03  # around the group's landmarks, of the side: what its change can move
 
-# Landmark groups (dlib's 68) whose shape changes with expression; the jaw is a band along the line.
-GROUPS: dict[str, range] = {
-    "jaw": range(0, 17),
-    "right brow": range(17, 22),
-    "left brow": range(22, 27),
-    "right eye": range(36, 42),
-    "left eye": range(42, 48),
-    "mouth": range(48, 68),
+# The points that move with the head and not with expression (nose, the eyes' corners): the
+# similarity is fitted to these, so speaking does not move the carried labels.
+RIGID_POINTS = [*range(27, 36), 36, 39, 42, 45]
+# Landmark groups (dlib's 68) whose shape changes with expression, and how far (the farthest point,
+# beyond the head's motion, of the crop side) one must move to take the frame's own labels around it.
+# Above what the smoothed detector drifts on a still face (at most 0.016 for the jaw, whose points
+# slide along the outline; 0.012 for the lips, 0.007 for brows, 0.004 for eyes) and below what speaking
+# (a lowered chin moves 0.03 and more), a blink (an eyelid 0.01 after smoothing) or a raised brow do.
+GROUPS: dict[str, tuple[range, float]] = {
+    "jaw": (range(0, 17), 0.025),
+    "right brow": (range(17, 22), 0.012),
+    "left brow": (range(22, 27), 0.012),
+    "right eye": (range(36, 42), 0.008),
+    "left eye": (range(42, 48), 0.008),
+    "mouth": (range(48, 68), 0.02),
 }
 MEASURE_SIZE = 1024  # crop side the landmarks are measured at (then divided: fractions of the side)
+
+
+def head_motion(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The similarity between two faces' 68 landmarks, fitted to their ``RIGID_POINTS``."""
+    return similarity(source[RIGID_POINTS], target[RIGID_POINTS])
 
 
 def similarity(source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -64,10 +75,9 @@ def _moved(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
 @dataclass
 class LabelKeys:
     keys: list[int | None]  # per frame: the frame whose labels it carries (None: not edited)
-    landmarks: list[np.ndarray | None]  # per frame: landmarks in the crop, fractions of its side
-    # The same smoothed in time: they decide keys and zones, where the detector's jitter would
-    # cross the thresholds; the similarity that carries labels is fitted to all 68 raw points,
-    # which averages the jitter out and follows fast motion without lag.
+    # Per frame: landmarks in the crop (fractions of its side) smoothed in time as the squares are,
+    # bridged across frames the detector missed; keys, zones and the similarity that carries labels
+    # come from these, so the detector's jitter neither crosses thresholds nor shakes borders.
     steady: list[np.ndarray | None]
 
     @classmethod
@@ -81,32 +91,42 @@ class LabelKeys:
             transform = transform_for_square(square, track.frame_size, MEASURE_SIZE)
             landmarks.append(transform.to_crop(points) / MEASURE_SIZE)
         landmarks += [None] * (len(plan) - len(landmarks))
-        steady = smooth_landmarks(landmarks, LANDMARK_SIGMA)
+        steady = _bridged(smooth_landmarks(landmarks, LANDMARK_SIGMA), plan)
         keys: list[int | None] = []
         key: int | None = None
         for index, square in enumerate(plan):
             if square is None:
                 keys.append(None)
                 continue
-            if key is None or index - key >= KEY_EVERY or _needs_key(steady[key], steady[index]):
+            # A key is a frame where the face was detected (the first edited frame always is), so
+            # its parse never has to find the face the detector missed.
+            detected = landmarks[index] is not None
+            if (
+                key is None
+                or detected
+                and (index - key >= KEY_EVERY or _needs_key(steady[key], steady[index]))
+            ):
                 key = index
             keys.append(key)
-        return cls(keys, landmarks, steady)
+        return cls(keys, steady)
 
     def labels(self, index: int, key_labels: np.ndarray, own_labels: np.ndarray) -> np.ndarray:
         """Frame ``index``'s labels: its key's, carried onto its face, and its own where it changed."""
         key = self.keys[index]
-        start, now = self.landmarks[key], self.landmarks[index]
+        start, now = self.steady[key], self.steady[index]
         if key == index or start is None or now is None:
             return key_labels
         side = key_labels.shape[0]
-        matrix = similarity(start, now)
-        pixels = np.hstack([matrix[:, :2], matrix[:, 2:] * side])
-        carried = cv2.warpAffine(
-            key_labels, pixels, (side, side), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE
-        )
-        steady_start, steady_now = self.steady[key], self.steady[index]
-        zone = changed_zone(_moved(similarity(steady_start, steady_now), steady_start), steady_now, side)
+        matrix = head_motion(start, now)
+        carried = key_labels
+        # A shift under half a label pixel anywhere on the face is left out: nearest-neighbour
+        # warping would flip border pixels back and forth for motion nobody can see.
+        if np.abs(_moved(matrix, start) - start).max() * side >= 0.5:
+            pixels = np.hstack([matrix[:, :2], matrix[:, 2:] * side])
+            carried = cv2.warpAffine(
+                key_labels, pixels, (side, side), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE
+            )
+        zone = changed_zone(_moved(matrix, start), now, side)
         return np.where(zone, own_labels, carried).astype(key_labels.dtype)
 
 
@@ -135,16 +155,34 @@ def _needs_key(start: np.ndarray | None, now: np.ndarray | None) -> bool:
         return False
     if start is None:  # the key had none: take the first frame that has them
         return True
-    return float(np.linalg.norm(_moved(similarity(start, now), start) - now, axis=1).mean()) > KEY_DRIFT
+    moved = _moved(head_motion(start, now), start)
+    return float(np.linalg.norm(moved[RIGID_POINTS] - now[RIGID_POINTS], axis=1).mean()) > KEY_DRIFT
+
+
+def _bridged(landmarks: list[np.ndarray | None], plan: list) -> list[np.ndarray | None]:
+    """Landmarks of edited frames the detector missed, interpolated between the frames around them."""
+    known = [i for i, points in enumerate(landmarks) if points is not None]
+    bridged = list(landmarks)
+    for index, square in enumerate(plan):
+        if square is None or landmarks[index] is not None or not known:
+            continue
+        before = max((i for i in known if i < index), default=None)
+        after = min((i for i in known if i > index), default=None)
+        if before is None or after is None:
+            bridged[index] = landmarks[before if after is None else after]
+        else:
+            t = (index - before) / (after - before)
+            bridged[index] = (1 - t) * landmarks[before] + t * landmarks[after]
+    return bridged
 
 
 def changed_zone(carried: np.ndarray, now: np.ndarray, side: int) -> np.ndarray:
     """bool [side, side]: around each landmark group whose carried and own positions differ."""
     zone = np.zeros((side, side), np.uint8)
     margin = max(1, round(ZONE_MARGIN * side))
-    for name, group in GROUPS.items():
+    for name, (group, threshold) in GROUPS.items():
         before, after = carried[group], now[group]
-        if np.linalg.norm(before - after, axis=1).mean() <= ZONE_DRIFT:
+        if np.linalg.norm(before - after, axis=1).max() <= threshold:
             continue
         for points in (before, after):
             polygon = np.round(points * side).astype(np.int32)
