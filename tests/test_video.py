@@ -5,7 +5,7 @@ import pytest
 from conftest import random_network, tiny_config
 from photos import astronaut, grace_hopper
 from PIL import Image
-from video_helpers import changing_synthetic_frames, moving_face_frames, write_clip
+from video_helpers import changing_synthetic_frames, moving_face_frames, talking_synthetic_frames, write_clip
 
 from app.cli import main
 from app.studio.models.video_edit import MAX_CARRIED_FRAMES, FrameEditor, frame_plan
@@ -281,3 +281,34 @@ def test_a_synthetic_face_whose_colours_drift_is_edited_in_every_frame(tmp_path,
     )
     originals, edited = list(read_frames(synthetic)), list(read_frames(out))
     assert len(edited) == 4 and all(not np.array_equal(a, b) for a, b in zip(originals, edited, strict=True))
+
+
+def test_an_opening_mouth_takes_its_own_labels_while_the_face_keeps_its_key(tmp_path, monkeypatch):
+    from app.studio.models.document import load_face, make_reference
+    from app.studio.models.video_edit import TextureMix, edit_frames
+    from e4s_core import load_model
+    from e4s_core.photo.io import write_photo
+    from e4s_core.regions import region_id
+    from e4s_core.video.label_keys import LabelKeys
+
+    frames = list(talking_synthetic_frames(12, 256))
+    used, carried = {}, LabelKeys.labels
+    monkeypatch.setattr(
+        LabelKeys,
+        "labels",
+        lambda self, i, *maps: used.setdefault(i, (self.keys[i], carried(self, i, *maps)))[1],
+    )
+    model = load_model(device="cpu")
+    reference = make_reference(model, load_face(write_photo(grace_hopper(), tmp_path / "hopper.png")))
+    _, edited = edit_frames(
+        iter(frames),
+        track_face(iter(frames)),
+        FrameEditor(model, None, TextureMix(reference, (region_id("lip"),), 1.0)),
+    )
+    list(edited)
+    mouth = region_id("mouth")
+    assert all(key == 0 for key, _ in used.values())  # one key: the head never moved
+    key_labels = used[0][1]
+    assert all((used[i][1] != key_labels).mean() < 0.01 for i in range(1, 5))  # closed: carried
+    closed_mouth = (key_labels == mouth).sum()  # the parser's sliver between closed lips
+    assert all((used[i][1] == mouth).sum() > 3 * closed_mouth for i in range(8, 12))  # open: its own

@@ -69,3 +69,16 @@ def changing_synthetic_frames(frames: int = 8, size: int = 192, seed: int = 0):
         for name in start:
             attributes[name]["color"] = [int(v) for v in (1 - s) * start[name] + s * end[name]]
         yield paint_image(labels, attributes, np.random.default_rng(seed))  # the same grain each frame
+
+
+def talking_synthetic_frames(frames: int = 12, size: int = 256, seed: int = 1):
+    """A still synthetic face whose mouth is closed in the first half of the clip and open after."""
+    from e4s_core.synthetic import draw_labels, make_face, paint_image
+
+    face = make_face(seed, size)
+    for t in range(frames):
+        attributes = {name: dict(values) for name, values in face.attributes.items()}
+        opened = t >= frames // 2
+        attributes["mouth"]["present"] = opened
+        attributes["lip"]["open"] = 0.09 if opened else 0.0  # of the face's height: speaking wide
+        yield paint_image(draw_labels(attributes, size), attributes, np.random.default_rng(seed))
