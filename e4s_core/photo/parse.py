@@ -11,10 +11,11 @@ dlib's 68 landmarks and OpenCV alone:
 * GrabCut seeded from the landmarks separates the person from the background; person pixels
   around the head are hair, skin-coloured ones beside the face at ear height are ears, skin-coloured
   ones below the jaw are neck, and everything else (clothes, as in the authors' label set) is
-  background.
+  background;
+* glasses are found by their bridge across the nose and drawn as two lenses (``glasses``).
 
-Known limits: glasses (10) and earrings (11) are never detected, and a hat comes out as hair; the
-user paints them in the editor. Hair that is close to skin in colour (blond, grey) or to the
+Known limits: earrings (11) are never detected, nor glasses without a visible bridge; the user
+paints them in the editor. Hair that is close to skin in colour (blond, grey) or to the
 background in colour is where the map is least reliable; so are ears hidden by hair, beards and
 strongly turned heads. A learned parser can replace this one by implementing ``FaceParser``.
 """
@@ -30,6 +31,7 @@ import numpy as np
 from ..regions import LABEL_MAP_SIZE, region_id, validate_labels
 from .align import AlignedFace
 from .faces import choose_face, detect_faces
+from .glasses import bridge_row, lens_mask
 from .person import person_segmenter
 
 GRABCUT_SIZE = 256  # GrabCut runs at this size: 4x fewer pixels, same person outline
@@ -45,7 +47,7 @@ MOUTH_OPEN_AREA = 0.002  # inner-lip polygon area, in face widths squared, above
 
 BACKGROUND, LIP, BROWS, EYES = (region_id(n) for n in ("background", "lip", "eyebrows", "eyes"))
 HAIR, NOSE, SKIN, EARS = (region_id(n) for n in ("hair", "nose", "skin", "ears"))
-NECK, MOUTH = region_id("belowface"), region_id("mouth")
+NECK, MOUTH, GLASSES = region_id("belowface"), region_id("mouth"), region_id("eye_glass")
 
 
 class FaceParser(Protocol):
@@ -290,6 +292,8 @@ class LandmarkParser:
         labels[_touching((inside | skin_edge) & ~hair & ~hat, core)] = SKIN
         labels[hat] = BACKGROUND  # as E4S labels hats
         labels[_fill(shape, face.nose())] = NOSE
+        if bridge_row(lab[..., 0], lm) is not None:  # over the nose, under the eyes: CelebAMask-HQ's order
+            labels[lens_mask(shape, lm) & (person | inside)] = GLASSES
         labels[_dilate(_fill(shape, lm[36:42], lm[42:48]), 2)] = EYES
         labels[_fill(shape, *face.brows())] = BROWS
         labels[_fill(shape, lm[48:60])] = LIP
