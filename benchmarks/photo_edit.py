@@ -143,7 +143,14 @@ def photo_outside_psnr(document: Document, pasted: np.ndarray, region: np.ndarra
         np.uint8
     )
     transform = document.source.aligned.transform
-    near = cv2.warpAffine(far_crop, transform.crop_to_photo, (photo.shape[1], photo.shape[0])) > 0
+    # Replicated at the crop's border: a region that reaches the crop's edge reaches the photo
+    # pixels that the edge's interpolation touches, just outside it.
+    near = (
+        cv2.warpAffine(
+            far_crop, transform.crop_to_photo, (photo.shape[1], photo.shape[0]), borderMode=cv2.BORDER_REPLICATE
+        )
+        > 0
+    )
     return psnr(pasted[~near], photo[~near])
 
 
