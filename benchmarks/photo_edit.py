@@ -147,7 +147,10 @@ def photo_outside_psnr(document: Document, pasted: np.ndarray, region: np.ndarra
     # pixels that the edge's interpolation touches, just outside it.
     near = (
         cv2.warpAffine(
-            far_crop, transform.crop_to_photo, (photo.shape[1], photo.shape[0]), borderMode=cv2.BORDER_REPLICATE
+            far_crop,
+            transform.crop_to_photo,
+            (photo.shape[1], photo.shape[0]),
+            borderMode=cv2.BORDER_REPLICATE,
         )
         > 0
     )

@@ -6,7 +6,6 @@ folder:DIR                 aligned faces with label maps beside them, or labelle
 """
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +63,8 @@ class DataChoice:
                 "--labels, --labels-format, --parser and --validation describe a real dataset;"
                 " give one with --data celebamask-hq:ROOT or --data folder:DIR"
             )
+        if kind == "celebamask-hq" and choice.label_format not in ("auto", "celebamask-hq"):
+            raise InputError("CelebAMask-HQ's labels are in its own order; drop --labels-format")
         if kind == "celebamask-hq" and (choice.parser or choice.validation):
             raise InputError(
                 "CelebAMask-HQ brings its labels and its validation split; drop --parser / --validation"
@@ -183,7 +184,3 @@ def _detect(entries: list[FaceEntry]) -> str:
     fmt = detect_label_format(samples)
     log.info("label maps read as %s", fmt)
     return fmt
-
-
-def describe_choice(choice: DataChoice) -> str:
-    return choice.kind if choice.path is None else f"{choice.kind}:{os.fspath(choice.path)}"
