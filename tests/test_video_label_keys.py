@@ -68,15 +68,31 @@ def test_an_open_mouth_takes_the_frames_own_labels_there_and_nowhere_else():
 
 def test_a_face_that_changes_as_a_whole_starts_a_new_key():
     frames = [_landmarks(0)] * 12 + [_landmarks(1)] * 12  # another configuration altogether
-    keys = _keys(frames).keys
-    assert keys[:4] == [0] * 4  # still
-    assert 6 <= keys[-1] <= 18 and keys[-6:] == [keys[-1]] * 6  # re-keyed through the change, then still
+    keys = _keys(frames)
+    assert keys.keys[:4] == [0] * 4 and not any(keys.turning[:4])  # still
+    new = keys.keys[-1]
+    assert 12 <= new <= 22 and keys.keys[new:] == [new] * (24 - new)  # one new key, once it settled
+    assert all(keys.turning[i] for i in range(10, 14))  # while it changed: the frames' own labels
+    assert not any(keys.turning[new:]) and len(set(keys.keys)) == 2
 
 
 def test_frames_the_detector_missed_are_bridged_and_never_start_a_key():
     points = _landmarks()
     frames = [points] * KEY_EVERY + [None, None] + [points] * 3  # the refresh falls in the gap
     keys = _keys(frames)
-    assert keys.keys == [0] * (KEY_EVERY + 2) + [KEY_EVERY + 2] * 3
+    assert keys.keys == [0] * (KEY_EVERY + 2) + [KEY_EVERY + 2] * 3 and not any(keys.turning)
     assert all(steady is not None for steady in keys.steady)
     np.testing.assert_allclose(keys.steady[KEY_EVERY], keys.steady[0], atol=1e-12)  # bridged
+
+
+def test_while_the_head_turns_frames_take_their_own_labels():
+    start = _landmarks(0)
+    turned = start.copy()
+    turned[27:36, 0] += 40  # the nose moves sideways against the eyes' corners: a turn, not a similarity
+    frames = [start] * 10 + [start + (turned - start) * t / 10 for t in range(1, 11)] + [turned] * 10
+    keys = _keys(frames)
+    turning = [i for i, flag in enumerate(keys.turning) if flag]
+    assert turning and turning[0] >= 8 and turning[-1] <= 26  # during the turn (and its smoothing)
+    assert keys.keys[-1] > turning[-1] and keys.keys[-1] == keys.keys[-2]  # the key after it
+    key_labels, own = np.zeros((512, 512), np.uint8), np.ones((512, 512), np.uint8)
+    assert np.array_equal(keys.labels(turning[0], key_labels, own), own)

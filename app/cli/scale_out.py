@@ -86,9 +86,9 @@ class ChunkEditor:
         editor.start_at(primers[0] if primers else start, track, plan)
         for index in primers:
             editor.prime(read_frame(video, index), plan[index], track.landmarks[index])
-        first_edited = next((i for i in range(start, min(stop, len(plan))) if plan[i] is not None), None)
-        key = editor.needs_key(first_edited) if first_edited is not None else None
-        if key is not None:  # the chunk's first frames carry the labels of a frame before it
+        edited = [i for i in range(start, min(stop, len(plan))) if plan[i] is not None]
+        key = next((k for k in map(editor.needs_key, edited) if k is not None), None)
+        if key is not None and key < start:  # the chunk's first frames carry a frame before it
             editor.prime_key(key, read_frame(video, key), plan[key], track.landmarks[key])
         patches = []
         for index, rgb in enumerate(read_frames(video, start), start=start):  # seek: nothing decoded before

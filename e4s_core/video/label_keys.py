@@ -8,7 +8,8 @@ eyes, brows, jaw). So each frame takes its **key frame's** labels, moved by the 
 carries the key's landmarks onto its own, and its own (voted) labels only around the landmark
 groups that moved beyond that similarity. A new key starts where the landmarks as a whole no
 longer follow a similarity (the head turned, the face changed), or every ``KEY_EVERY`` frames so
-that hair moving on its own is taken up within two seconds.
+that hair moving on its own is taken up within two seconds. While the head is still turning, no
+key fits: those frames take their own voted labels, and the first frame after the turn is the key.
 
 Which frame keys which is a function of the track alone (detected landmarks and the smoothed
 squares), and a key's labels are that one frame's parse: a chunk of frames edited apart (Ray,
@@ -26,6 +27,7 @@ from ..photo.align import transform_for_square
 
 KEY_EVERY = 48  # frames: two seconds at 24 fps
 KEY_DRIFT = 0.01  # mean distance of the rigid points left after the similarity, of the crop side: new key
+TURNING = 0.0008  # the same from one frame to the next (a still face: under 0.0005): still turning
 LANDMARK_SIGMA = 2.0  # frames: what decides keys and zones is smoothed (dlib jitters by ~0.005)
 ZONE_MARGIN = 0.03  # around the group's landmarks, of the side: what its change can move
 
@@ -75,6 +77,7 @@ def _moved(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
 @dataclass
 class LabelKeys:
     keys: list[int | None]  # per frame: the frame whose labels it carries (None: not edited)
+    turning: list[bool]  # per frame: the head is turning, the frame takes its own (voted) labels
     # Per frame: landmarks in the crop (fractions of its side) smoothed in time as the squares are,
     # bridged across frames the detector missed; keys, zones and the similarity that carries labels
     # come from these, so the detector's jitter neither crosses thresholds nor shakes borders.
@@ -93,7 +96,8 @@ class LabelKeys:
         landmarks += [None] * (len(plan) - len(landmarks))
         steady = _bridged(smooth_landmarks(landmarks, LANDMARK_SIGMA), plan)
         keys: list[int | None] = []
-        key: int | None = None
+        turning = [False] * len(plan)
+        key = previous = None
         for index, square in enumerate(plan):
             if square is None:
                 keys.append(None)
@@ -101,19 +105,25 @@ class LabelKeys:
             # A key is a frame where the face was detected (the first edited frame always is), so
             # its parse never has to find the face the detector missed.
             detected = landmarks[index] is not None
-            if (
-                key is None
-                or detected
-                and (index - key >= KEY_EVERY or _needs_key(steady[key], steady[index]))
-            ):
+            if key is None:
+                key = index
+            elif detected and _needs_key(steady[key], steady[index]):
+                if _residual(steady[previous], steady[index]) > TURNING:
+                    turning[index] = True  # the old key stays until the head settles
+                else:
+                    key = index
+            elif detected and index - key >= KEY_EVERY:
                 key = index
             keys.append(key)
-        return cls(keys, steady)
+            previous = index
+        return cls(keys, turning, steady)
 
     def labels(self, index: int, key_labels: np.ndarray, own_labels: np.ndarray) -> np.ndarray:
         """Frame ``index``'s labels: its key's, carried onto its face, and its own where it changed."""
         key = self.keys[index]
         start, now = self.steady[key], self.steady[index]
+        if self.turning[index]:
+            return own_labels
         if key == index or start is None or now is None:
             return key_labels
         side = key_labels.shape[0]
@@ -155,8 +165,15 @@ def _needs_key(start: np.ndarray | None, now: np.ndarray | None) -> bool:
         return False
     if start is None:  # the key had none: take the first frame that has them
         return True
+    return _residual(start, now) > KEY_DRIFT
+
+
+def _residual(start: np.ndarray | None, now: np.ndarray | None) -> float:
+    """Mean distance of the rigid points left after the head's similarity (0 without landmarks)."""
+    if start is None or now is None:
+        return 0.0
     moved = _moved(head_motion(start, now), start)
-    return float(np.linalg.norm(moved[RIGID_POINTS] - now[RIGID_POINTS], axis=1).mean()) > KEY_DRIFT
+    return float(np.linalg.norm(moved[RIGID_POINTS] - now[RIGID_POINTS], axis=1).mean())
 
 
 def _bridged(landmarks: list[np.ndarray | None], plan: list) -> list[np.ndarray | None]:

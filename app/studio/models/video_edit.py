@@ -134,7 +134,9 @@ class FrameEditor:
 
     def needs_key(self, index: int) -> int | None:
         """The key frame that frame ``index`` needs primed first, or None."""
-        key = self._keys.keys[index] if self._keys is not None else None
+        if self._keys is None or self._keys.turning[index]:  # a turning frame uses its own labels
+            return None
+        key = self._keys.keys[index]
         if key is None or key == index or (self._key is not None and self._key[0] == key):
             return None
         return key
@@ -175,7 +177,7 @@ class FrameEditor:
         """The frame with the edit pasted in; ``landmarks`` [68, 2] in frame pixels, or None when
         the face was not detected in it (the last ones seen are used); ``index`` when following keys."""
         aligned, parsed, labels = self._parse(rgb, square, landmarks)
-        if self._keys is not None and index is not None:
+        if self._keys is not None and index is not None and not self._keys.turning[index]:
             key = self._keys.keys[index]
             if key == index:
                 own = parsed if landmarks is not None else self._key_labels(rgb, square, landmarks)
@@ -305,7 +307,10 @@ def edit_frames(
                         editor.start_at(index - len(skipped), track, plan)
                     while skipped:
                         editor.prime(*skipped.popleft())
-                    if editor.needs_key(index) is not None:
+                    needed = editor.needs_key(index)
+                    if needed is not None:
+                        if last_key is None or last_key[0] != needed:  # keys only grow: cannot happen
+                            raise RuntimeError(f"frame {index} needs key frame {needed}, not in the cache")
                         editor.prime_key(*last_key)
                     result = editor.edit(rgb, square, landmarks, index)
                     if cache is not None:
