@@ -230,7 +230,7 @@ def test_train_command_on_a_folder_with_stylegan2_init(tmp_path, faces, capsys):
     ]
     assert main([*argv, "--workers", "0", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
-    assert f"folder {faces}: 6 training faces, 6 validation faces" in out
+    assert f"folder {faces}: 6 training faces, 6 validation faces, labels read as E4S 12-class" in out
     assert "validation on training faces: 6 faces are too few to hold 16 out" in out
     assert "initialised from stylegan2:sg2.pt" in out and "encoder.* (" in out and "step 2/2" in out
     checkpoint = torch.load(tmp_path / "run" / "latest.pt", weights_only=True)

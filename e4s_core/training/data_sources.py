@@ -15,7 +15,7 @@ from PIL import Image
 
 from .. import paths
 from ..errors import InputError
-from ..imageio import LABEL_FORMATS
+from ..imageio import LABEL_FORMAT_TITLES, LABEL_FORMATS
 from .data import SyntheticFaces
 from .dataset_layouts import (
     CELEBAMASK_SPLITS,
@@ -110,8 +110,8 @@ def open_training_data(
             )
     train_skips.merge(val_skips)
     say(
-        f"{choice.kind} {choice.path}: {len(train)} training faces, {len(val)} validation faces;"
-        f" {train_skips.summary()}"
+        f"{choice.kind} {choice.path}: {len(train)} training faces, {len(val)} validation faces,"
+        f" labels read as {LABEL_FORMAT_TITLES[fmt]}; {train_skips.summary()}"
     )
     if note:
         say(note)
@@ -181,6 +181,4 @@ def _detect(entries: list[FaceEntry]) -> str:
             continue  # counted when the face is loaded
     if not samples:
         raise InputError(f"none of the first label maps can be read (e.g. {entries[0].labels})")
-    fmt = detect_label_format(samples)
-    log.info("label maps read as %s", fmt)
-    return fmt
+    return detect_label_format(samples)

@@ -50,22 +50,20 @@ class FaceEntry:
 
 @dataclass
 class SkipReport:
-    """Items left out, by reason, with a few names for each so the user can look."""
+    """Files left out, by reason: each file counted once however often it was tried."""
 
-    counts: Counter = field(default_factory=Counter)
-    examples: dict[str, list[str]] = field(default_factory=dict)
+    files: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, reason: str, name: str) -> None:
-        self.counts[reason] += 1
-        shown = self.examples.setdefault(reason, [])
-        if len(shown) < 3:
-            shown.append(name)
+        self.files.setdefault(reason, set()).add(name)
 
     def merge(self, other: "SkipReport") -> None:
-        for reason, count in other.counts.items():
-            self.counts[reason] += count
-            shown = self.examples.setdefault(reason, [])
-            shown += other.examples.get(reason, [])[: 3 - len(shown)]
+        for reason, names in other.files.items():
+            self.files.setdefault(reason, set()).update(names)
+
+    @property
+    def counts(self) -> Counter:
+        return Counter({reason: len(names) for reason, names in self.files.items()})
 
     @property
     def total(self) -> int:
@@ -75,10 +73,17 @@ class SkipReport:
         if not self.total:
             return "nothing skipped"
         parts = [
-            f"{count} {reason} (e.g. {', '.join(self.examples[reason])})"
+            f"{count} {reason} (e.g. {', '.join(sorted(self.files[reason])[:3])})"
             for reason, count in self.counts.most_common()
         ]
         return f"skipped {self.total}: " + "; ".join(parts)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {reason: sorted(names) for reason, names in self.files.items()}
+
+    @classmethod
+    def from_dict(cls, files: dict) -> "SkipReport":
+        return cls({str(reason): set(map(str, names)) for reason, names in (files or {}).items()})
 
 
 def _listing(folder: Path) -> str:

@@ -86,7 +86,7 @@ class FaceDataset(Dataset):
             try:
                 image, labels = self._read(entry)
             except UnusableFaceError as error:
-                log.warning("skipping %s: %s", entry.name, error)
+                log.debug("skipping %s: %s", entry.name, error)  # counted: the run prints a summary
                 failures.append((error.reason, entry.name))
                 continue
             if flip:

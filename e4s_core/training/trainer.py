@@ -17,7 +17,6 @@ checkpoint records which).
 import copy
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -91,9 +90,12 @@ class TrainSettings:
             if value is None and name in ("max_minutes", "lr_drop_step"):
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-                option = "--" + name.replace("_", "-")
+                option = self.OPTIONS.get(name, "--" + name.replace("_", "-"))
                 shown = [f"{v:,}" if isinstance(v, int) else f"{v:g}" for v in (low, high)]
                 raise InputError(f"{option} must be between {shown[0]} and {shown[1]}, got {value!r}")
+
+    # Command-line options whose names differ from their fields (the messages name the option).
+    OPTIONS: ClassVar[dict[str, str]] = {"data_workers": "--workers", "lr_drop_step": "--lr-drop-at"}
 
     def to_dict(self) -> dict:
         values = asdict(self)
@@ -318,7 +320,7 @@ class Trainer:
             "history": self.history,
             "data": self.data.description,
             "faces_read": self.faces_read,
-            "skipped": {"counts": dict(self.skipped.counts), "examples": self.skipped.examples},
+            "skipped": self.skipped.to_dict(),
             # the noise of the next steps: with it a resumed run renders what an uninterrupted one would
             "rng": _rng_state(self.dist.device),
         }
@@ -367,8 +369,7 @@ class Trainer:
         self._set_learning_rates()
         self.history = list(payload.get("history", []))
         self.faces_read = int(payload.get("faces_read", 0))
-        skipped = payload.get("skipped") or {}
-        self.skipped = SkipReport(Counter(skipped.get("counts", {})), dict(skipped.get("examples", {})))
+        self.skipped = SkipReport.from_dict(payload.get("skipped"))
         if payload.get("rng") is not None:  # absent in checkpoints written before it was saved
             _restore_rng_state(payload["rng"], self.dist.device)
         return True
