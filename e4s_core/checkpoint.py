@@ -57,6 +57,13 @@ def load_model(
     return E4SModel(network, ModelInfo(name, str(file), file_format, metadata))
 
 
+def read_model_config(path: str | os.PathLike) -> tuple[RGIConfig, str]:
+    """(the network shape, "authors" or "e4s-studio") of a model file, without building it."""
+    file = _resolve_path(path)
+    config, _, _, file_format, _ = _interpret(_read(file), file)
+    return config, file_format
+
+
 def save_model(network: RGINetwork, path: str | os.PathLike, metadata: dict | None = None) -> Path:
     """Write ``network`` in our format, atomically (temp file in the same folder, then rename)."""
     path = Path(path)

@@ -5,6 +5,7 @@ of one. Written files get the usual permissions (0666 minus the umask), which
 ``tempfile.mkstemp``'s private 0600 would otherwise leak into the result.
 """
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -52,6 +53,15 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
 # name up to the file system's limit still fits.
 _TEMP_PREFIX = ".e4s-"
 MAX_NAME_BYTES = 255  # of one path component, on the file systems people use
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as reader:
+        while chunk := reader.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def check_output_path(

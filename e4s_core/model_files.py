@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import CheckpointError, E4SError, InputError
-from .files import OutputFiles, atomic_write
+from .files import OutputFiles, atomic_write, file_sha256
 
 KINDS = {"model": "RGI model", "parser": "face parser"}
 DEFAULT_MODEL, BUILT_IN_PARSER = "e4s-studio-default", "landmarks"
@@ -230,7 +230,7 @@ class ModelRegistry:
             return "has changed size"
         if not full and stat.st_mtime_ns == entry.mtime_ns:
             return ""
-        return "" if _sha256(path) == entry.sha256 else "has changed"
+        return "" if file_sha256(path) == entry.sha256 else "has changed"
 
 
 def identify(path: str | os.PathLike) -> str:
@@ -249,14 +249,6 @@ def identify(path: str | os.PathLike) -> str:
 def _default_name(path: Path) -> str:
     known = next((k.name for k in KNOWN_FILES if k.file_name and k.file_name == path.name), None)
     return known or re.sub(r"[^A-Za-z0-9._-]", "-", path.stem)[:64].strip("-.") or "model"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as reader:
-        while chunk := reader.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def describe_size(size: int) -> str:

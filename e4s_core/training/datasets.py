@@ -3,8 +3,9 @@
 Item keys are ``(index, flip)``: the sampler decides flips, so which face is seen mirrored is a
 function of the run's seed and position and a resumed run sees exactly what an uninterrupted one
 would have. Horizontal flips need no label swap: E4S's regions have no left and right. A face
-that cannot be read is not fatal: its slot comes back empty with the reason, the batch is smaller
-and the reason is counted (``FaceBatch.skipped``).
+that cannot be read is not fatal: in training the next readable face takes its slot, when
+measuring the slot comes back empty; either way the file and the reason are counted
+(``FaceBatch.skipped``).
 
 Batches come from ``DatasetFaces.stream``: a ``DistributedSampler`` shards each epoch's
 permutation over the ranks (disjoint faces per step), ``DataLoader`` workers decode in order.

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoint import load_model, read_weights_file
+from ..checkpoint import load_model, read_model_config, read_weights_file
 from ..errors import CheckpointError, InputError
 from ..network import RGIConfig, RGINetwork
 
@@ -68,18 +68,24 @@ def parse_init(text: str) -> tuple[str, Path]:
 
 
 def config_of(kind: str, path: str | os.PathLike) -> RGIConfig | None:
-    """The network shape an authors:/model: file fixes (None for stylegan2:, which fixes only G)."""
+    """The network shape an authors:/model: file fixes (None for stylegan2:, which fixes only G);
+    read from the file's tensor shapes, without building the network."""
     if kind == "stylegan2":
         return None
-    return _load(kind, path).network.config
+    config, file_format = read_model_config(path)
+    _check_kind(kind, file_format, path)
+    return config
+
+
+def _check_kind(kind: str, file_format: str, path) -> None:
+    if file_format != ("authors" if kind == "authors" else "e4s-studio"):
+        other = "model" if kind == "authors" else "authors"
+        raise InputError(f"--init {kind}:{Path(path).name} is not that kind of file: use --init {other}:FILE")
 
 
 def _load(kind: str, path):
     model = load_model(path, device="cpu")
-    expected = "authors" if kind == "authors" else "e4s-studio"
-    if model.info.file_format != expected:
-        other = "model" if kind == "authors" else "authors"
-        raise InputError(f"--init {kind}:{Path(path).name} is not that kind of file: use --init {other}:FILE")
+    _check_kind(kind, model.info.file_format, path)
     return model
 
 

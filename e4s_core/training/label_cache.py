@@ -7,7 +7,6 @@ index of (path, size, modification time) -> hash spares reading every image agai
 Faces the parser cannot label (no face found) are skipped and counted.
 """
 
-import hashlib
 import json
 import logging
 import os
@@ -16,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
-from ..files import atomic_write
+from ..files import atomic_write, file_sha256
 from ..imageio import write_labels
 from ..photo.align import aligned_as_is
 from ..photo.io import read_photo
@@ -33,15 +32,7 @@ def parser_tag(choice: str | os.PathLike) -> str:
     path = Path(choice)
     if not path.is_file():
         raise InputError(f"--parser {choice}: not '{BUILT_IN_PARSER}' nor a parser weight file")
-    return f"bisenet-{_file_hash(path)[:16]}"
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return f"bisenet-{file_sha256(path)[:16]}"
 
 
 def label_entries(
@@ -98,7 +89,7 @@ class _HashIndex:
         entry = self.known.get(key)
         if isinstance(entry, list) and len(entry) == 3 and entry[:2] == stamp and isinstance(entry[2], str):
             return entry[2]
-        digest = _file_hash(image)
+        digest = file_sha256(image)
         self.known[key], self.changed = [*stamp, digest], True
         return digest
 

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from ..photo.align import transform_for_square
+from .tracking import gaussian_taps
 
 KEY_EVERY = 48  # frames: two seconds at 24 fps
 KEY_DRIFT = 0.01  # mean distance of the rigid points left after the similarity, of the crop side: new key
@@ -107,7 +108,7 @@ class LabelKeys:
             detected = landmarks[index] is not None
             if key is None:
                 key = index
-            elif detected and _needs_key(steady[key], steady[index]):
+            elif detected and _residual(steady[key], steady[index]) > KEY_DRIFT:
                 if _residual(steady[previous], steady[index]) > TURNING:
                     turning[index] = True  # the old key stays until the head settles
                 else:
@@ -147,8 +148,8 @@ def smooth_landmarks(landmarks: list[np.ndarray | None], sigma: float) -> list[n
     if not have.any() or sigma <= 0:
         return landmarks
     stacked = np.stack([points if points is not None else np.zeros((68, 2)) for points in landmarks])
-    radius = int(np.ceil(3 * sigma))
-    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps = gaussian_taps(sigma)
+    radius = len(taps) // 2
     smoothed: list[np.ndarray | None] = []
     for index, present in enumerate(have):
         if not present:
@@ -158,14 +159,6 @@ def smooth_landmarks(landmarks: list[np.ndarray | None], sigma: float) -> list[n
         weights = taps[window.start - index + radius : window.stop - index + radius] * have[window]
         smoothed.append(np.tensordot(weights / weights.sum(), stacked[window], axes=1))
     return smoothed
-
-
-def _needs_key(start: np.ndarray | None, now: np.ndarray | None) -> bool:
-    if now is None:  # no landmarks in this frame: nothing says the face changed
-        return False
-    if start is None:  # the key had none: take the first frame that has them
-        return True
-    return _residual(start, now) > KEY_DRIFT
 
 
 def _residual(start: np.ndarray | None, now: np.ndarray | None) -> float:

@@ -74,6 +74,13 @@ def track_face(frames: Iterable[np.ndarray], face_index: int = 0, progress=None)
     return track or FaceTrack((0, 0))
 
 
+def gaussian_taps(sigma: float) -> np.ndarray:
+    """Weights of a Gaussian over frames -3 sigma .. +3 sigma, summing to 1."""
+    radius = int(np.ceil(3 * sigma))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    return taps / taps.sum()
+
+
 def smooth_squares(squares: list[np.ndarray | None], sigma: float = DEFAULT_SIGMA) -> list[np.ndarray]:
     """Fill the gaps (linear between neighbours, constant at the ends), then Gaussian-smooth in time."""
     known = [i for i, square in enumerate(squares) if square is not None]
@@ -83,9 +90,8 @@ def smooth_squares(squares: list[np.ndarray | None], sigma: float = DEFAULT_SIGM
     stacked = np.stack([squares[i] for i in known]).reshape(len(known), -1)  # [K, 6]
     filled = np.stack([np.interp(frames, known, stacked[:, j]) for j in range(stacked.shape[1])], axis=1)
     if sigma > 0 and len(squares) > 1:
-        radius = int(np.ceil(3 * sigma))
-        taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-        taps /= taps.sum()
+        taps = gaussian_taps(sigma)
+        radius = len(taps) // 2
         padded = np.pad(filled, ((radius, radius), (0, 0)), mode="edge")  # no pull toward zero at the ends
         filled = np.stack([np.convolve(padded[:, j], taps, mode="valid") for j in range(filled.shape[1])], 1)
     return [row.reshape(3, 2) for row in filled]
