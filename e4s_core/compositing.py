@@ -32,6 +32,7 @@ import numpy as np
 
 from .errors import InputError
 from .photo.blend import feathered_mask, laplacian_blend, pyramid_reach
+from .photo.masks import disk
 from .regions import NUM_REGIONS
 
 REFERENCE_SIDE = 1024  # lengths below are pixels of a crop this size
@@ -203,7 +204,7 @@ class Compositor:
         weight, owner = _spread(textured_w, labels_w, _scaled(EDIT_SPREAD, work))
         # The model's mean change of each region, over the same inner pixels its looks are from.
         erode = max(1, round(_scaled(LOOK_ERODE, work)))
-        inner = cv2.erode(textured_w.astype(np.uint8), _disk(erode)).astype(bool)
+        inner = cv2.erode(textured_w.astype(np.uint8), disk(erode)).astype(bool)
         counted = inner if inner.any() else textured_w
         present = labels_w[counted]
         counts = np.bincount(present, minlength=NUM_REGIONS).astype(np.float32)
@@ -228,7 +229,7 @@ class Compositor:
         returns the pixels it touched."""
         side = self.side
         reach = _scaled(SHAPE_REACH, side)
-        grown = cv2.dilate(reshaped.astype(np.uint8), _disk(round(reach)))
+        grown = cv2.dilate(reshaped.astype(np.uint8), disk(round(reach)))
         levels = max(1, SHAPE_BLEND_LEVELS + round(np.log2(side / REFERENCE_SIDE)))
         margin = pyramid_reach(levels) + 2
         top, bottom, left, right = _box(grown > 0, margin)
@@ -283,10 +284,6 @@ def _spread(textured: np.ndarray, labels: np.ndarray, spread: float) -> tuple[np
     t = np.clip(distance / max(spread, 1e-6), 0, 1)
     weight = np.where(distance < spread, 0.5 + 0.5 * np.cos(np.pi * t), 0).astype(np.float32)
     return weight, owner
-
-
-def _disk(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
 def _to_rgb(lab: np.ndarray) -> np.ndarray:

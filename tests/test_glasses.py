@@ -2,11 +2,12 @@
 
 import cv2
 import numpy as np
+import pytest
 from photos import astronaut
 
 from e4s_core.errors import E4SError
 from e4s_core.photo.align import aligned_as_is
-from e4s_core.photo.glasses import bridge_row, lens_mask
+from e4s_core.photo.glasses import LENS_ASPECT, Lenses, bridge_row, fit_lenses, lens_mask
 from e4s_core.photo.io import write_photo
 from e4s_core.photo.parse import _prepare
 from e4s_core.photo.pipeline import open_face
@@ -42,6 +43,20 @@ def test_the_lenses_cover_both_eyes_and_the_bridge():
     for point in (lm[36:48].mean(0), lm[36:42].mean(0), lm[42:48].mean(0), lm[27]):
         assert mask[int(point[1]), int(point[0])]
     assert not mask[400, 255] and not mask[150, 255]  # not the mouth, not the forehead
+
+
+@pytest.mark.parametrize("drawn", [Lenses(0.35, 0.28, 0.45), Lenses(0.25, 0.18, 0.3)], ids=["large", "small"])
+def test_the_lenses_top_and_outer_side_follow_a_dark_frame(drawn):
+    lm = _landmarks()
+    frame = lens_mask((512, 512), lm, drawn) & ~lens_mask(
+        (512, 512), lm, Lenses(drawn.outer - 0.04, drawn.top - 0.04, drawn.bottom - 0.04)
+    )
+    lightness = np.where(frame, 60.0, 180.0)
+    lightness[np.abs(np.arange(512) - 255)[None, :].repeat(512, 0) < 14] = 180.0  # no frame along the nose
+    fitted = fit_lenses(lightness, lm)
+    assert abs(fitted.outer - drawn.outer) <= 0.05 and abs(fitted.top - drawn.top) <= 0.02
+    width = (130 / 2 - 13 + 30) / 130 + fitted.outer  # the lens's width in eye distances
+    assert fitted.bottom == pytest.approx(LENS_ASPECT * width - fitted.top, abs=1e-6)
 
 
 def test_no_glasses_on_faces_without_them(tmp_path):

@@ -12,10 +12,11 @@ dlib's 68 landmarks and OpenCV alone:
   around the head are hair, skin-coloured ones beside the face at ear height are ears, skin-coloured
   ones below the jaw are neck, and everything else (clothes, as in the authors' label set) is
   background;
-* glasses are found by their bridge across the nose and drawn as two lenses (``glasses``).
+* glasses are found by their bridge across the nose and drawn as two lenses traced along the frame
+  (``glasses``); earrings are small contrasting pieces at the ear lobes (``earrings``).
 
-Known limits: earrings (11) are never detected, nor glasses without a visible bridge; the user
-paints them in the editor. Hair that is close to skin in colour (blond, grey) or to the
+Known limits: glasses without a visible bridge and earrings the colour of the hair or skin are not
+found; the user paints them in the editor. Hair that is close to skin in colour (blond, grey) or to the
 background in colour is where the map is least reliable; so are ears hidden by hair, beards and
 strongly turned heads. A learned parser can replace this one by implementing ``FaceParser``.
 """
@@ -30,8 +31,10 @@ import numpy as np
 
 from ..regions import LABEL_MAP_SIZE, region_id, validate_labels
 from .align import AlignedFace
+from .earrings import find_earrings, lobe_zones
 from .faces import choose_face, detect_faces
-from .glasses import bridge_row, lens_mask
+from .glasses import bridge_row, fit_lenses, lens_mask
+from .masks import ColourModel, fill_polygons, morph, smooth, touching
 from .person import person_segmenter
 
 GRABCUT_SIZE = 256  # GrabCut runs at this size: 4x fewer pixels, same person outline
@@ -48,6 +51,7 @@ MOUTH_OPEN_AREA = 0.002  # inner-lip polygon area, in face widths squared, above
 BACKGROUND, LIP, BROWS, EYES = (region_id(n) for n in ("background", "lip", "eyebrows", "eyes"))
 HAIR, NOSE, SKIN, EARS = (region_id(n) for n in ("hair", "nose", "skin", "ears"))
 NECK, MOUTH, GLASSES = region_id("belowface"), region_id("mouth"), region_id("eye_glass")
+EARRINGS = region_id("ear_rings")
 
 
 class FaceParser(Protocol):
@@ -58,54 +62,6 @@ class FaceParser(Protocol):
     def parse(self, aligned: AlignedFace) -> np.ndarray:
         """uint8 [512, 512] label map with values 0..11."""
         ...
-
-
-def _fill(shape: tuple[int, int], *polygons: np.ndarray) -> np.ndarray:
-    mask = np.zeros(shape, np.uint8)
-    cv2.fillPoly(mask, [np.round(p).astype(np.int32) for p in polygons], 1)
-    return mask.astype(bool)
-
-
-def _disk(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-
-
-def _dilate(mask: np.ndarray, radius: int, op: int = cv2.MORPH_DILATE) -> np.ndarray:
-    return cv2.morphologyEx(mask.astype(np.uint8), op, _disk(radius)).astype(bool)
-
-
-def _smooth(mask: np.ndarray, size: int = 5) -> np.ndarray:
-    """Median-filtered bool mask: removes specks and fills pinholes along a region's edge."""
-    return cv2.medianBlur(mask.astype(np.uint8) * 255, size) > 127
-
-
-def _touching(candidates: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """The connected components of ``candidates`` (bool [H, W]) that contain a seed pixel."""
-    count, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=4)
-    keep = np.zeros(count, bool)
-    keep[np.unique(labels[seeds & candidates])] = True
-    keep[0] = False
-    return keep[labels]
-
-
-class _Gaussian:
-    """A colour model: mean and covariance of Lab pixels [N, 3]; ``distance`` is Mahalanobis."""
-
-    def __init__(self, pixels: np.ndarray, light_var: float = 400.0, chroma_var: float = 1.0):
-        pixels = pixels.astype(np.float64)
-        # Shading changes lightness far more than chroma: the extra L variance keeps shadowed skin
-        # (and sunlit hair) in its class.
-        for _ in range(2):  # refit on the 85% closest pixels so shadows and specks do not widen it
-            mean, cov = pixels.mean(0), np.cov(pixels.T) + np.diag([light_var, chroma_var, chroma_var])
-            inv = np.linalg.inv(cov)
-            dist = np.einsum("ni,ij,nj->n", pixels - mean, inv, pixels - mean)
-            pixels = pixels[dist <= np.quantile(dist, 0.85)]
-        self.mean, self.inv = mean, inv
-
-    def distance(self, lab: np.ndarray) -> np.ndarray:
-        diff = lab.reshape(-1, 3).astype(np.float32) - self.mean.astype(np.float32)
-        d2 = np.einsum("ni,ij,nj->n", diff, self.inv.astype(np.float32), diff)
-        return np.sqrt(d2).reshape(lab.shape[:2])
 
 
 class _Face:
@@ -172,10 +128,10 @@ class _Face:
 def _person(rgb: np.ndarray, face: _Face, outline: np.ndarray) -> np.ndarray:
     """bool [512, 512]: head, hair, neck and shoulders, connected to the face."""
     size = rgb.shape[0]
-    sure = _dilate(_fill((size, size), outline), max(2, int(0.03 * face.face_w)), cv2.MORPH_ERODE)
+    sure = morph(fill_polygons((size, size), outline), max(2, int(0.03 * face.face_w)), cv2.MORPH_ERODE)
     segmenter = person_segmenter()
     if segmenter is not None:
-        return _touching(segmenter(rgb) > 0.5, sure)
+        return touching(segmenter(rgb) > 0.5, sure)
     return _grabcut_person(rgb, face, sure)
 
 
@@ -193,7 +149,7 @@ def _grabcut_person(rgb: np.ndarray, face: _Face, sure: np.ndarray) -> np.ndarra
     band = max(2, GRABCUT_SIZE // 64)  # surely background: the border, except where the neck leaves
     border = np.ones_like(mask, bool)
     border[band:-band, band:-band] = False
-    border[-band:] &= ~_dilate(mask == cv2.GC_PR_FGD, 2 * band)[-band:]
+    border[-band:] &= ~morph(mask == cv2.GC_PR_FGD, 2 * band)[-band:]
     mask[border] = cv2.GC_BGD
     sure_small = cv2.resize(sure.astype(np.uint8), mask.shape[::-1], interpolation=cv2.INTER_NEAREST)
     mask[sure_small > 0] = cv2.GC_FGD
@@ -201,7 +157,7 @@ def _grabcut_person(rgb: np.ndarray, face: _Face, sure: np.ndarray) -> np.ndarra
     cv2.grabCut(small, mask, None, bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
     fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.float32)
     fg = cv2.resize(fg, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
-    return _touching(fg, sure)
+    return touching(fg, sure)
 
 
 def _prepare(aligned: AlignedFace) -> tuple[np.ndarray, np.ndarray]:
@@ -232,72 +188,80 @@ class LandmarkParser:
         ys, xs = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
         u, v = face.u(np.stack([xs, ys], -1)), face.v(np.stack([xs, ys], -1))  # [512, 512] each
         outline = face.outline(FOREHEAD_SCALE)
-        inside = _fill(shape, outline)
+        inside = fill_polygons(shape, outline)
         person = _person(rgb, face, outline)
-        near = _dilate(inside, int(0.03 * face.face_w))  # the jaw landmarks may sit this far inside
+        near = morph(inside, int(0.03 * face.face_w))  # the jaw landmarks may sit this far inside
 
         cheeks = np.zeros(shape, bool)
         for a, b in ((2, 31), (14, 35)):
             centre = (lm[a] + lm[b]) / 2
             cheeks |= np.hypot(xs - centre[0], ys - centre[1]) < 0.1 * face.eye_dist
         cheeks = cheeks if cheeks.sum() > 20 else inside  # landmarks far off: use the whole face
-        d_skin = _Gaussian(lab[cheeks]).distance(lab)
+        d_skin = ColourModel(lab[cheeks]).distance(lab)
         # The neck is shadowed and often less red than the cheeks: a much looser skin model.
-        d_neck = _Gaussian(lab[cheeks], light_var=3000.0, chroma_var=16.0).distance(lab)
-        d_hair, hat = _hair_colour(lab, person & ~_dilate(inside, 4) & (d_skin > 4), v, face)
+        d_neck = ColourModel(lab[cheeks], light_var=3000.0, chroma_var=16.0).distance(lab)
+        d_hair, hat = _hair_colour(lab, person & ~morph(inside, 4) & (d_skin > 4), v, face)
         skinlike = (d_skin < 3) | ((d_skin < 6) & (d_skin < d_hair))
 
         jaw = lm[2:15]
-        below = _fill(shape, np.concatenate([jaw, face.point(face.u(jaw[[-1, 0]]) * 1.05, 9e3)])) & ~inside
+        below = (
+            fill_polygons(shape, np.concatenate([jaw, face.point(face.u(jaw[[-1, 0]]) * 1.05, 9e3)]))
+            & ~inside
+        )
         margin = 0.03 * face.face_w
         below &= (u > face.u(lm[4]) - margin) & (u < face.u(lm[12]) + margin)
         # Under the chin: shadowed skin, still skin's hue (a dark collar is not).
         shadow = (lab[..., 0] < 80) & (v < face.chin_v + 0.12 * face.height) & (d_neck < 8)
         lit = lab[..., 0] > DARKEST_SKIN  # black and navy clothes are darker than any neck
-        neck = _smooth(_touching(person & below & lit & ((d_neck < 4) | shadow), near), 7)
+        neck = smooth(touching(person & below & lit & ((d_neck < 4) | shadow), near), 7)
 
         ears = np.zeros(shape, bool)
         for side in (lm[0], lm[16]):
             centre_u = face.u(side) + np.sign(face.u(side)) * 0.05 * face.face_w
             zone = np.hypot((u - centre_u) / 0.1, (v - face.nose_v / 2) / 0.22) < face.face_w
             zone &= person & ~inside
-            ears |= zone & _dilate(_touching(zone & (d_skin < 5), near), 4, cv2.MORPH_CLOSE)  # fill holes
-        ears = _smooth(ears)
+            ears |= zone & morph(touching(zone & (d_skin < 5), near), 4, cv2.MORPH_CLOSE)  # fill holes
+        ears = smooth(ears)
 
         outer = person & ~inside & ~ears & ~neck & ~hat
         # Face skin just outside the jaw line, and a high forehead or bald scalp above the arc.
         skin_edge = outer & near & skinlike & (v < face.chin_v)
-        skin_edge |= outer & _dilate(inside, int(0.15 * face.face_w)) & (d_skin < 2.5) & (d_skin < d_hair)
-        skin_edge = _touching(skin_edge & (v < face.chin_v), inside)
+        skin_edge |= outer & morph(inside, int(0.15 * face.face_w)) & (d_skin < 2.5) & (d_skin < d_hair)
+        skin_edge = touching(skin_edge & (v < face.chin_v), inside)
         # Clothes: not hair-coloured and reaching the photo's bottom edge (the person segmentation
         # covers collars and shoulders); everything else of the person around the head is hair.
         bottom = np.zeros(shape, bool)
         bottom[-2:] = True
-        clothes = _touching(outer & (d_hair > HAIR_DISTANCE) & (v > face.brow_v), bottom)
+        clothes = touching(outer & (d_hair > HAIR_DISTANCE) & (v > face.brow_v), bottom)
         hair_out = outer & ~skin_edge & ~clothes & (v < face.chin_v)
-        hair_out |= _touching(hair_out | (outer & (d_hair < 3)), hair_out)  # long hair below the chin
-        core = _dilate(_fill(shape, cv2.convexHull(lm[17:68].astype(np.float32))[:, 0]), 3)
-        inner_hair = inside & ~core & ~skinlike & (d_skin > 4) & (v < face.nose_v)  # fringe, temples
+        hair_out |= touching(hair_out | (outer & (d_hair < 3)), hair_out)  # long hair below the chin
+        core = morph(fill_polygons(shape, cv2.convexHull(lm[17:68].astype(np.float32))[:, 0]), 3)
+        inner_hair = (
+            inside & ~core & ~skinlike & (d_skin > 4) & (d_hair < d_skin) & (v < face.nose_v)
+        )  # fringe, temples
         if hat.any():  # under a hat brim the forehead is skin; what is not skin there is the hat
             hat |= inside & ~core & (v < face.brow_v) & (d_hair > HAT_DISTANCE) & (d_skin > 4)
-            hat = _dilate(hat, 3, cv2.MORPH_CLOSE) & (v < face.brow_v) & ~core  # seal the outline's seam
+            hat = morph(hat, 3, cv2.MORPH_CLOSE) & (v < face.brow_v) & ~core  # seal the outline's seam
             inner_hair &= ~hat & (np.abs(u) > TEMPLE_U * face.face_w)
-        hair = _smooth(hair_out | _touching(inner_hair | hair_out, hair_out))
+        hair = smooth(hair_out | touching(inner_hair | hair_out, hair_out))
+        backdrop = ~morph(person, 10) & (v < face.chin_v)
+        earrings = find_earrings(lab, lobe_zones(u, v, face), d_skin, d_hair, core, backdrop, face.face_w)
 
         labels = np.zeros(shape, np.uint8)  # [512, 512]; fill order matters, later overwrites earlier
         labels[neck] = NECK
         labels[ears] = EARS
         labels[hair] = HAIR
         # Skin is what of the face is connected to its middle (not, say, a hat badge in the outline).
-        labels[_touching((inside | skin_edge) & ~hair & ~hat, core)] = SKIN
+        labels[touching((inside | skin_edge) & ~hair & ~hat, core)] = SKIN
         labels[hat] = BACKGROUND  # as E4S labels hats
-        labels[_fill(shape, face.nose())] = NOSE
+        labels[earrings] = EARRINGS
+        labels[fill_polygons(shape, face.nose())] = NOSE
         if bridge_row(lab[..., 0], lm) is not None:  # over the nose, under the eyes: CelebAMask-HQ's order
-            labels[lens_mask(shape, lm) & (person | inside)] = GLASSES
-        labels[_dilate(_fill(shape, lm[36:42], lm[42:48]), 2)] = EYES
-        labels[_fill(shape, *face.brows())] = BROWS
-        labels[_fill(shape, lm[48:60])] = LIP
-        inner_mouth = _fill(shape, lm[60:68])
+            labels[lens_mask(shape, lm, fit_lenses(lab[..., 0], lm)) & (person | inside)] = GLASSES
+        labels[morph(fill_polygons(shape, lm[36:42], lm[42:48]), 2)] = EYES
+        labels[fill_polygons(shape, *face.brows())] = BROWS
+        labels[fill_polygons(shape, lm[48:60])] = LIP
+        inner_mouth = fill_polygons(shape, lm[60:68])
         if inner_mouth.sum() > MOUTH_OPEN_AREA * face.face_w**2:
             labels[inner_mouth] = MOUTH
         return _merge_islands(labels, MIN_ISLAND)
@@ -317,12 +281,12 @@ def _hair_colour(
     hat = np.zeros(around.shape, bool)
     if top.sum() < MIN_HAIR_SEEDS:
         return np.full(around.shape, 6.0, np.float32), hat
-    d_hair = _Gaussian(lab[top], 100.0).distance(lab)
+    d_hair = ColourModel(lab[top], 100.0).distance(lab)
     if sides.sum() >= MIN_HAIR_SEEDS:
-        d_sides = _Gaussian(lab[sides], 100.0).distance(lab)
+        d_sides = ColourModel(lab[sides], 100.0).distance(lab)
         far = top & (d_sides > HAT_DISTANCE)
         if far.sum() > HAT_SHARE * top.sum():
-            hat = _dilate(_smooth(far, 7), 2, cv2.MORPH_CLOSE) & top
+            hat = morph(smooth(far, 7), 2, cv2.MORPH_CLOSE) & top
             d_hair = d_sides
     return d_hair, hat
 

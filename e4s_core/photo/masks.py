@@ -1,0 +1,60 @@
+"""Mask operations and a colour model, shared by the landmark parser and its detectors.
+
+Masks are bool [H, W]; radii and sizes are in pixels of the map they apply to.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def fill_polygons(shape: tuple[int, int], *polygons: np.ndarray) -> np.ndarray:
+    """bool ``shape``: the polygons ([N, 2] x, y each) filled."""
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(p).astype(np.int32) for p in polygons], 1)
+    return mask.astype(bool)
+
+
+def disk(radius: int) -> np.ndarray:
+    """uint8 structuring element: a disk ``2 * radius + 1`` pixels across."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def morph(mask: np.ndarray, radius: int, op: int = cv2.MORPH_DILATE) -> np.ndarray:
+    """``mask`` dilated (or eroded, opened, closed: ``op``) by a disk of ``radius``."""
+    return cv2.morphologyEx(mask.astype(np.uint8), op, disk(radius)).astype(bool)
+
+
+def smooth(mask: np.ndarray, size: int = 5) -> np.ndarray:
+    """Median-filtered bool mask: removes specks and fills pinholes along a region's edge."""
+    return cv2.medianBlur(mask.astype(np.uint8) * 255, size) > 127
+
+
+def touching(candidates: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """The connected components of ``candidates`` (bool [H, W]) that contain a seed pixel."""
+    count, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=4)
+    keep = np.zeros(count, bool)
+    keep[np.unique(labels[seeds & candidates])] = True
+    keep[0] = False
+    return keep[labels]
+
+
+class ColourModel:
+    """A colour model: mean and covariance of Lab pixels [N, 3]; ``distance`` is Mahalanobis."""
+
+    def __init__(self, pixels: np.ndarray, light_var: float = 400.0, chroma_var: float = 1.0):
+        pixels = pixels.astype(np.float64)
+        # Shading changes lightness far more than chroma: the extra L variance keeps shadowed skin
+        # (and sunlit hair) in its class.
+        for _ in range(2):  # refit on the 85% closest pixels so shadows and specks do not widen it
+            mean, cov = pixels.mean(0), np.cov(pixels.T) + np.diag([light_var, chroma_var, chroma_var])
+            inv = np.linalg.inv(cov)
+            dist = np.einsum("ni,ij,nj->n", pixels - mean, inv, pixels - mean)
+            pixels = pixels[dist <= np.quantile(dist, 0.85)]
+        self.mean, self.inv = mean, inv
+
+    def distance(self, lab: np.ndarray) -> np.ndarray:
+        diff = lab.reshape(-1, 3).astype(np.float32) - self.mean.astype(np.float32)
+        d2 = np.einsum("ni,ij,nj->n", diff, self.inv.astype(np.float32), diff)
+        return np.sqrt(d2).reshape(lab.shape[:2])
