@@ -3,8 +3,8 @@
 No face parser ships offline (offline-models.md section 5), so ``LandmarkParser`` builds the map from
 dlib's 68 landmarks and OpenCV alone:
 
-* eyes, brows, nose, lips and inner mouth are polygons of the landmarks (the inner mouth only when
-  it is open);
+* eyes, brows and nose are polygons of the landmarks; lips and the inner mouth (only when it is
+  open) are the landmarks' polygons refined by colour (``mouth``);
 * the face is the jaw line closed by an elliptic forehead arc; a Lab Gaussian fitted to the cheeks
   (skin) and one fitted to the pixels above the head (hair) decide, pixel by pixel, where hair
   covers the forehead and temples;
@@ -35,6 +35,7 @@ from .earrings import find_earrings, lobe_zones
 from .faces import choose_face, detect_faces
 from .glasses import bridge_row, fit_lenses, lens_mask
 from .masks import ColourModel, fill_polygons, morph, smooth, touching
+from .mouth import lips_and_mouth
 from .person import person_segmenter
 
 GRABCUT_SIZE = 256  # GrabCut runs at this size: 4x fewer pixels, same person outline
@@ -260,10 +261,11 @@ class LandmarkParser:
             labels[lens_mask(shape, lm, fit_lenses(lab[..., 0], lm)) & (person | inside)] = GLASSES
         labels[morph(fill_polygons(shape, lm[36:42], lm[42:48]), 2)] = EYES
         labels[fill_polygons(shape, *face.brows())] = BROWS
-        labels[fill_polygons(shape, lm[48:60])] = LIP
-        inner_mouth = fill_polygons(shape, lm[60:68])
-        if inner_mouth.sum() > MOUTH_OPEN_AREA * face.face_w**2:
-            labels[inner_mouth] = MOUTH
+        mouth_open = fill_polygons(shape, lm[60:68]).sum() > MOUTH_OPEN_AREA * face.face_w**2
+        lips, mouth = lips_and_mouth(lab, lm, face.face_w, d_skin, mouth_open)
+        labels[lips] = LIP
+        if mouth is not None:
+            labels[mouth] = MOUTH
         return _merge_islands(labels, MIN_ISLAND)
 
 

@@ -1,0 +1,52 @@
+"""Lips and the open mouth of an aligned face, from the landmarks refined by colour.
+
+dlib's lip points follow the lips' shape but often sit a few pixels off their coloured edge, and its
+inner-lip points cut through the teeth of a smile. So each pixel around the lips is given to the
+closest of three colour models, fitted to this face: the cheeks' skin, the lips (the ring between
+dlib's outer and inner lip lines) and, when the mouth is open, the inside of the mouth (teeth,
+tongue, shadow). The lips are the lip-coloured pixels connected to that ring; the mouth is dlib's
+inner polygon grown by the mouth-coloured pixels connected to it. Where the lips are hardly
+redder than the skin (the refined lips come out much smaller or larger than dlib's polygon), the
+polygon is kept.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .masks import ColourModel, fill_polygons, morph, smooth, touching
+
+REACH = 0.03  # face widths around dlib's outer lip line that may become lips
+MIN_PIXELS = 20  # pixels at 512 px needed to fit a colour model
+LIGHT_VAR, CHROMA_VAR = 100.0, 4.0  # extra variance of the lip and mouth models (shading, noise)
+KEPT_AREA = (0.5, 1.6)  # refined lips outside this share of dlib's polygon: keep the polygon
+
+
+def lips_and_mouth(
+    lab: np.ndarray, lm: np.ndarray, face_width: float, skin_distance: np.ndarray, mouth_open: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(lips bool [H, W], mouth bool [H, W] or None when closed) of a crop in OpenCV Lab.
+
+    ``lm`` are dlib's 68 landmarks at the crop's size, ``skin_distance`` [H, W] the Mahalanobis
+    distance to the skin's colour model.
+    """
+    shape = lab.shape[:2]
+    outer, inner = fill_polygons(shape, lm[48:60]), fill_polygons(shape, lm[60:68])
+    polygon_mouth = inner if mouth_open else None
+    ring = morph(outer & ~morph(inner, 1), 1, cv2.MORPH_ERODE)
+    inside = morph(inner, 1, cv2.MORPH_ERODE)
+    if ring.sum() < MIN_PIXELS:
+        return outer, polygon_mouth
+    distances = [skin_distance, ColourModel(lab[ring], LIGHT_VAR, CHROMA_VAR).distance(lab)]
+    if mouth_open and inside.sum() >= MIN_PIXELS:
+        distances.append(ColourModel(lab[inside], LIGHT_VAR, CHROMA_VAR).distance(lab))
+    closest = np.argmin(np.stack(distances), 0)
+    around = morph(outer, max(2, int(REACH * face_width)))
+    lips = smooth(touching(around & (closest == 1), ring))
+    if not KEPT_AREA[0] * outer.sum() <= lips.sum() <= KEPT_AREA[1] * outer.sum():
+        return outer, polygon_mouth
+    if len(distances) < 3:
+        return lips, polygon_mouth
+    mouth = smooth(touching(around & (closest == 2), inside) | inner)
+    return lips & ~mouth, mouth
