@@ -47,6 +47,7 @@ HAIR_DISTANCE = 4.5  # Mahalanobis distance to the hair colour model within whic
 HAT_DISTANCE, HAT_SHARE = 5.0, 0.7  # above the head, this share this far from the side hair: a hat
 TEMPLE_U = 0.3  # beyond this many face widths from the middle, the forehead becomes temple
 DARKEST_SKIN = 50  # OpenCV 8-bit L (L* about 20): nothing darker is neck
+EAR_FOLD = 0.03  # face widths: the folds of an ear that are not skin-coloured are about this wide
 MOUTH_OPEN_AREA = 0.002  # inner-lip polygon area, in face widths squared, above which it is mouth
 
 BACKGROUND, LIP, BROWS, EYES = (region_id(n) for n in ("background", "lip", "eyebrows", "eyes"))
@@ -221,7 +222,9 @@ class LandmarkParser:
             centre_u = face.u(side) + np.sign(face.u(side)) * 0.05 * face.face_w
             zone = np.hypot((u - centre_u) / 0.1, (v - face.nose_v / 2) / 0.22) < face.face_w
             zone &= person & ~inside
-            ears |= zone & morph(touching(zone & (d_skin < 5), near), 4, cv2.MORPH_CLOSE)  # fill holes
+            # an ear's folds are shadowed or redder than the cheeks: close over them, as wide as they are
+            skin_coloured = touching(zone & (d_skin < 5), near)
+            ears |= zone & morph(skin_coloured, max(4, int(EAR_FOLD * face.face_w)), cv2.MORPH_CLOSE)
         ears = smooth(ears)
 
         outer = person & ~inside & ~ears & ~neck & ~hat
