@@ -45,6 +45,7 @@ FOREHEAD_SCALE = 0.55  # forehead arc height above the brows, in brow-to-chin di
 MIN_HAIR_SEEDS = 200  # pixels at 512 px needed to fit the hair colour model
 HAIR_DISTANCE = 4.5  # Mahalanobis distance to the hair colour model within which a pixel is hair
 HAT_DISTANCE, HAT_SHARE = 5.0, 0.7  # above the head, this share this far from the side hair: a hat
+MIN_SIDE_HAIR = 0.02  # square face widths of hair beside the face needed to tell a hat from hair
 TEMPLE_U = 0.3  # beyond this many face widths from the middle, the forehead becomes temple
 DARKEST_SKIN = 50  # OpenCV 8-bit L (L* about 20): nothing darker is neck
 EAR_FOLD = 0.03  # face widths: the folds of an ear that are not skin-coloured are about this wide
@@ -280,14 +281,15 @@ def _hair_colour(
 
     The hair's colour comes from above the head; but when the hair beside the eyes and cheeks
     (where a hat never is) has another colour than most of what is above the head, that is a
-    hat: E4S labels hats as background, and the hair's colour comes from the sides.
+    hat: E4S labels hats as background, and the hair's colour comes from the sides. Short hair
+    leaves only ears, shadows and a few strands beside the face, too little to compare with.
     """
     top, sides = around & (v < face.brow_v), around & (v > 0) & (v < face.nose_v)
     hat = np.zeros(around.shape, bool)
     if top.sum() < MIN_HAIR_SEEDS:
         return np.full(around.shape, 6.0, np.float32), hat
     d_hair = ColourModel(lab[top], 100.0).distance(lab)
-    if sides.sum() >= MIN_HAIR_SEEDS:
+    if sides.sum() >= max(MIN_HAIR_SEEDS, MIN_SIDE_HAIR * face.face_w**2):
         d_sides = ColourModel(lab[sides], 100.0).distance(lab)
         far = top & (d_sides > HAT_DISTANCE)
         if far.sum() > HAT_SHARE * top.sum():
