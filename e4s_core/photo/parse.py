@@ -6,8 +6,9 @@ dlib's 68 landmarks and OpenCV alone:
 * eyes, brows and nose are polygons of the landmarks; lips and the inner mouth (only when it is
   open) are the landmarks' polygons refined by colour (``mouth``);
 * the face is the jaw line closed by an elliptic forehead arc; a Lab Gaussian fitted to the cheeks
-  (skin) and one fitted to the pixels above the head (hair) decide, pixel by pixel, where hair
-  covers the forehead and temples;
+  (skin), one fitted to the forehead just above the brows and one fitted to the hair (above the
+  head, else the fringe, else beside the face) decide, pixel by pixel, where hair covers the
+  forehead and temples;
 * GrabCut seeded from the landmarks separates the person from the background; person pixels
   around the head are hair, skin-coloured ones beside the face at ear height are ears, skin-coloured
   ones below the jaw are neck, and everything else (clothes, as in the authors' label set) is
@@ -43,9 +44,13 @@ GRABCUT_ITERATIONS = 4
 MIN_ISLAND = 40  # px at 512: smaller islands of a region are merged into their neighbours
 FOREHEAD_SCALE = 0.55  # forehead arc height above the brows, in brow-to-chin distances
 MIN_HAIR_SEEDS = 200  # pixels at 512 px needed to fit the hair colour model
+NO_HAIR_MODEL = 6.0  # the hair distance everywhere when no hair is found to fit it to
 HAIR_DISTANCE = 4.5  # Mahalanobis distance to the hair colour model within which a pixel is hair
 HAT_DISTANCE, HAT_SHARE = 5.0, 0.7  # above the head, this share this far from the side hair: a hat
 MIN_SIDE_HAIR = 0.02  # square face widths of hair beside the face needed to tell a hat from hair
+FOREHEAD_BAND, FOREHEAD_HALF_WIDTH = 0.12, 0.2  # where the forehead's own colour is fitted
+MIN_FOREHEAD = 150  # pixels at 512 px needed to fit it
+HAIR_DISTANCE_FROM_FOREHEAD = 4.0  # Mahalanobis distance beyond which a pixel is not forehead
 TEMPLE_U = 0.3  # beyond this many face widths from the middle, the forehead becomes temple
 DARKEST_SKIN = 50  # OpenCV 8-bit L (L* about 20): nothing darker is neck
 EAR_FOLD = 0.03  # face widths: the folds of an ear that are not skin-coloured are about this wide
@@ -203,7 +208,9 @@ class LandmarkParser:
         d_skin = ColourModel(lab[cheeks]).distance(lab)
         # The neck is shadowed and often less red than the cheeks: a much looser skin model.
         d_neck = ColourModel(lab[cheeks], light_var=3000.0, chroma_var=16.0).distance(lab)
-        d_hair, hat = _hair_colour(lab, person & ~morph(inside, 4) & (d_skin > 4), v, face)
+        core = morph(fill_polygons(shape, cv2.convexHull(lm[17:68].astype(np.float32))[:, 0]), 3)
+        fringe = inside & ~core & (d_skin > 4) & (v < face.brow_v)
+        d_hair, hat = _hair_colour(lab, person & ~morph(inside, 4) & (d_skin > 4), fringe, v, face)
         skinlike = (d_skin < 3) | ((d_skin < 6) & (d_skin < d_hair))
 
         jaw = lm[2:15]
@@ -240,10 +247,10 @@ class LandmarkParser:
         clothes = touching(outer & (d_hair > HAIR_DISTANCE) & (v > face.brow_v), bottom)
         hair_out = outer & ~skin_edge & ~clothes & (v < face.chin_v)
         hair_out |= touching(hair_out | (outer & (d_hair < 3)), hair_out)  # long hair below the chin
-        core = morph(fill_polygons(shape, cv2.convexHull(lm[17:68].astype(np.float32))[:, 0]), 3)
         inner_hair = (
             inside & ~core & ~skinlike & (d_skin > 4) & (d_hair < d_skin) & (v < face.nose_v)
         )  # fringe, temples
+        inner_hair |= _unlike_the_forehead(lab, inside & ~core, u, v, face, d_skin, d_hair)
         if hat.any():  # under a hat brim the forehead is skin; what is not skin there is the hat
             hat |= inside & ~core & (v < face.brow_v) & (d_hair > HAT_DISTANCE) & (d_skin > 4)
             hat = morph(hat, 3, cv2.MORPH_CLOSE) & (v < face.brow_v) & ~core  # seal the outline's seam
@@ -273,8 +280,24 @@ class LandmarkParser:
         return _merge_islands(labels, MIN_ISLAND)
 
 
+def _unlike_the_forehead(lab, candidates, u, v, face: _Face, d_skin, d_hair) -> np.ndarray:
+    """bool [512, 512]: ``candidates`` above the brows that are not the colour of the forehead just
+    above the brows, and more like the hair than like it.
+
+    The cheeks' skin model allows for shading, so brown hair over brown skin (or dark hair over a
+    dark complexion) is within its reach; the forehead's own colour, fitted where it is surely skin,
+    is tighter and is lit like the rest of the forehead.
+    """
+    band = (v < face.brow_v) & (v > face.brow_v - FOREHEAD_BAND * face.height)
+    band &= candidates & (np.abs(u) < FOREHEAD_HALF_WIDTH * face.face_w) & (d_skin < 2.5)
+    if band.sum() < MIN_FOREHEAD:  # a fringe or a hat covers the forehead
+        return np.zeros(candidates.shape, bool)
+    d_forehead = ColourModel(lab[band], 100.0).distance(lab)
+    return candidates & (v < face.brow_v) & (d_forehead > HAIR_DISTANCE_FROM_FOREHEAD) & (d_hair < d_forehead)
+
+
 def _hair_colour(
-    lab: np.ndarray, around: np.ndarray, v: np.ndarray, face: _Face
+    lab: np.ndarray, around: np.ndarray, fringe: np.ndarray, v: np.ndarray, face: _Face
 ) -> tuple[np.ndarray, np.ndarray]:
     """(distance [512, 512] to the hair's colour, bool hat [512, 512]) from the person's non-skin
     pixels around the head.
@@ -286,10 +309,15 @@ def _hair_colour(
     """
     top, sides = around & (v < face.brow_v), around & (v > 0) & (v < face.nose_v)
     hat = np.zeros(around.shape, bool)
-    if top.sum() < MIN_HAIR_SEEDS:
-        return np.full(around.shape, 6.0, np.float32), hat
+    enough_sides = sides.sum() >= max(MIN_HAIR_SEEDS, MIN_SIDE_HAIR * face.face_w**2)
+    if top.sum() < MIN_HAIR_SEEDS:  # the hair on top is inside the face's outline, or cut off
+        if fringe.sum() >= MIN_HAIR_SEEDS:
+            return ColourModel(lab[fringe], 100.0).distance(lab), hat
+        if enough_sides:
+            return ColourModel(lab[sides], 100.0).distance(lab), hat
+        return np.full(around.shape, NO_HAIR_MODEL, np.float32), hat
     d_hair = ColourModel(lab[top], 100.0).distance(lab)
-    if sides.sum() >= max(MIN_HAIR_SEEDS, MIN_SIDE_HAIR * face.face_w**2):
+    if enough_sides:
         d_sides = ColourModel(lab[sides], 100.0).distance(lab)
         far = top & (d_sides > HAT_DISTANCE)
         if far.sum() > HAT_SHARE * top.sum():
