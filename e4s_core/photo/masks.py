@@ -50,11 +50,16 @@ class ColourModel:
         for _ in range(2):  # refit on the 85% closest pixels so shadows and specks do not widen it
             mean, cov = pixels.mean(0), np.cov(pixels.T) + np.diag([light_var, chroma_var, chroma_var])
             inv = np.linalg.inv(cov)
-            dist = np.einsum("ni,ij,nj->n", pixels - mean, inv, pixels - mean)
+            diff = pixels - mean
+            dist = ((diff @ inv) * diff).sum(1)
             pixels = pixels[dist <= np.quantile(dist, 0.85)]
         self.mean, self.inv = mean, inv
 
     def distance(self, lab: np.ndarray) -> np.ndarray:
-        diff = lab.reshape(-1, 3).astype(np.float32) - self.mean.astype(np.float32)
-        d2 = np.einsum("ni,ij,nj->n", diff, self.inv.astype(np.float32), diff)
-        return np.sqrt(d2).reshape(lab.shape[:2])
+        # The quadratic form written out over the three channel planes: ten times faster than a
+        # per-pixel matrix product, and the parser calls this about ten times per face.
+        x, y, z = (lab[..., k].astype(np.float32) - np.float32(self.mean[k]) for k in range(3))
+        m = self.inv.astype(np.float32)
+        d2 = m[0, 0] * x * x + m[1, 1] * y * y + m[2, 2] * z * z
+        d2 += 2 * (m[0, 1] * x * y + m[0, 2] * x * z + m[1, 2] * y * z)
+        return np.sqrt(np.maximum(d2, 0))
