@@ -17,9 +17,10 @@ dlib's 68 landmarks and OpenCV alone:
   (``glasses``); earrings are small contrasting pieces at the ear lobes (``earrings``).
 
 Known limits: glasses without a visible bridge and earrings the colour of the hair or skin are not
-found; the user paints them in the editor. Hair that is close to skin in colour (blond, grey) or to the
-background in colour is where the map is least reliable; so are ears hidden by hair, beards and
-strongly turned heads. A learned parser can replace this one by implementing ``FaceParser``.
+found; the user paints them in the editor. Hair that is close to skin in colour (blond, grey) or
+to the background in colour is where the map is least reliable; so are ears hidden by hair,
+beards and strongly turned heads. A learned parser can replace this one by implementing
+``FaceParser``.
 """
 
 from __future__ import annotations
