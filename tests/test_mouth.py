@@ -61,3 +61,16 @@ def test_lips_the_colour_of_the_skin_keep_the_landmark_polygon():
     lips, mouth = lips_and_mouth(lab, lm, 250.0, skin, mouth_open=False)
     assert mouth is None
     assert (lips == fill_polygons((512, 512), lm[48:60])).all()
+
+
+def test_closed_lips_that_dlib_sees_slightly_apart_do_not_become_mouth():
+    from video_helpers import talking_synthetic_frames
+
+    closed = next(talking_synthetic_frames(12, 256))  # the first half of the clip is closed
+    rgb, lm = _prepare(aligned_as_is(closed, 256))
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    inner = fill_polygons(lab.shape[:2], lm[60:68])
+    skin = ColourModel(lab[fill_polygons(lab.shape[:2], lm[[1, 2, 3, 31, 29]])]).distance(lab)
+    lips, mouth = lips_and_mouth(lab, lm, float(np.hypot(*(lm[16] - lm[0]))), skin, mouth_open=True)
+    assert mouth is not None and not (mouth & ~inner).any()  # no lip pixel grown into the mouth
+    assert lips.sum() > 3 * mouth.sum()

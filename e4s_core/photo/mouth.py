@@ -4,10 +4,10 @@ dlib's lip points follow the lips' shape but often sit a few pixels off their co
 inner-lip points cut through the teeth of a smile. So each pixel around the lips is given to the
 closest of three colour models, fitted to this face: the cheeks' skin, the lips (the ring between
 dlib's outer and inner lip lines) and, when the mouth is open, the inside of the mouth (teeth,
-tongue, shadow). The lips are the lip-coloured pixels connected to that ring; the mouth is dlib's
-inner polygon grown by the mouth-coloured pixels connected to it. Where the lips are hardly
-redder than the skin (the refined lips come out much smaller or larger than dlib's polygon), the
-polygon is kept.
+tongue, shadow) if its colour is not the lips' own (dlib often finds closed lips slightly apart).
+The lips are the lip-coloured pixels connected to that ring; the mouth is dlib's inner polygon
+grown by the mouth-coloured pixels connected to it. Where the lips are hardly redder than the
+skin (the refined lips come out much smaller or larger than dlib's polygon), the polygon is kept.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ REACH = 0.03  # face widths around dlib's outer lip line that may become lips
 MIN_PIXELS = 20  # pixels at 512 px needed to fit a colour model
 LIGHT_VAR, CHROMA_VAR = 100.0, 4.0  # extra variance of the lip and mouth models (shading, noise)
 KEPT_AREA = (0.5, 1.6)  # refined lips outside this share of dlib's polygon: keep the polygon
+MOUTH_APART = 2.5  # the inside's mean colour, in the lips' model, at least this far: an open mouth
 
 
 def lips_and_mouth(
@@ -38,9 +39,14 @@ def lips_and_mouth(
     inside = morph(inner, 1, cv2.MORPH_ERODE)
     if ring.sum() < MIN_PIXELS:
         return outer, polygon_mouth
-    distances = [skin_distance, ColourModel(lab[ring], LIGHT_VAR, CHROMA_VAR).distance(lab)]
+    lip_colour = ColourModel(lab[ring], LIGHT_VAR, CHROMA_VAR)
+    distances = [skin_distance, lip_colour.distance(lab)]
     if mouth_open and inside.sum() >= MIN_PIXELS:
-        distances.append(ColourModel(lab[inside], LIGHT_VAR, CHROMA_VAR).distance(lab))
+        mouth_colour = ColourModel(lab[inside], LIGHT_VAR, CHROMA_VAR)
+        # Lips barely parted (or dlib's inner line inside closed lips) show lip inside: no mouth
+        # colour to grow by, or the lips would become mouth.
+        if lip_colour.distance(mouth_colour.mean.astype(np.float32)) >= MOUTH_APART:
+            distances.append(mouth_colour.distance(lab))
     closest = np.argmin(np.stack(distances), 0)
     around = morph(outer, max(2, int(REACH * face_width)))
     lips = smooth(touching(around & (closest == 1), ring))
