@@ -31,7 +31,7 @@ from e4s_core.photo.annotations import annotation_in_crop, read_annotation, regi
 from e4s_core.photo.io import write_photo  # noqa: E402
 from e4s_core.photo.parse import parse_face  # noqa: E402
 from e4s_core.photo.pipeline import open_face  # noqa: E402
-from e4s_core.regions import LABEL_MAP_SIZE, REGIONS  # noqa: E402
+from e4s_core.regions import LABEL_MAP_SIZE, REGIONS, region_id  # noqa: E402
 
 ANNOTATIONS = ROOT / "tests" / "data" / "annotations"
 
@@ -74,8 +74,7 @@ def measure_corpus(count: int, first_seed: int) -> None:
             if (truth == index).any():
                 per_region[region.name].append(region_iou(parsed, truth)[region.name])
         for name, found in detected.items():
-            index = [region.name for region in REGIONS].index(name)
-            found[bool((truth == index).any())].append(bool((parsed == index).any()))
+            found[bool((truth == region_id(name)).any())].append(bool((parsed == region_id(name)).any()))
     print(
         f"{count - skipped} corpus faces (seeds {first_seed}..{first_seed + count - 1}; "
         f"{skipped} without a face)"

@@ -76,19 +76,28 @@ def bridge_row(lightness: np.ndarray, lm: np.ndarray) -> float | None:
     return float(np.median(rows[found]))
 
 
-def _half_outline(lm: np.ndarray, lenses: Lenses, upper: bool, points: int = 48):
-    """Points [2, N] and outward normals [2, N] of both lenses' upper or lower halves."""
+def _lens_boxes(lm: np.ndarray, lenses: Lenses) -> tuple[float, float, list[tuple[np.ndarray, float, float]]]:
+    """(eye distance, the nose's middle x, [(eye centre, lens centre x, lens half width)] for the
+    left and the right lens)."""
     eye_l, eye_r = lm[36:42].mean(0), lm[42:48].mean(0)
     distance = float(np.hypot(*(eye_r - eye_l)))
     middle = (eye_l[0] + eye_r[0]) / 2
-    angle = np.linspace(np.pi, 2 * np.pi, points) if upper else np.linspace(0, np.pi, points)
-    cos, sin = np.cos(angle), np.sin(angle)
-    xs, ys, normals = [], [], []
+    boxes = []
     for eye, outer_corner, sign in ((eye_l, lm[36], -1), (eye_r, lm[45], 1)):
         inner = middle + sign * LENS_INNER * distance
         outer = outer_corner[0] + sign * lenses.outer * distance
-        centre_x, half_width = (inner + outer) / 2, abs(outer - inner) / 2
-        half_height = (lenses.top if upper else lenses.bottom) * distance
+        boxes.append((eye, (inner + outer) / 2, abs(outer - inner) / 2))
+    return distance, middle, boxes
+
+
+def _half_outline(lm: np.ndarray, lenses: Lenses, upper: bool, points: int = 48):
+    """Points [2, N] and outward normals [2, N] of both lenses' upper or lower halves."""
+    distance, middle, boxes = _lens_boxes(lm, lenses)
+    angle = np.linspace(np.pi, 2 * np.pi, points) if upper else np.linspace(0, np.pi, points)
+    cos, sin = np.cos(angle), np.sin(angle)
+    half_height = (lenses.top if upper else lenses.bottom) * distance
+    xs, ys, normals = [], [], []
+    for eye, centre_x, half_width in boxes:
         dx = half_width * np.sign(cos) * np.sqrt(np.abs(cos))  # on |dx/a|^4 + |dy/b|^4 = 1
         dy = half_height * np.sign(sin) * np.sqrt(np.abs(sin))
         normal = np.stack([dx**3 / half_width**4, dy**3 / half_height**4])
@@ -123,29 +132,21 @@ def fit_lenses(lightness: np.ndarray, lm: np.ndarray) -> Lenses:
         for top in np.arange(*LENS_TOP_RANGE)
     ]
     best = max(candidates, key=frame_edge)
-    eye_l, eye_r = lm[36:42].mean(0), lm[42:48].mean(0)
-    distance = float(np.hypot(*(eye_r - eye_l)))
-    width = (
-        (eye_r[0] - eye_l[0]) / 2 - LENS_INNER * distance + abs(eye_l[0] - lm[36][0]) + best.outer * distance
-    )
-    return Lenses(float(best.outer), float(best.top), float(LENS_ASPECT * width / distance - best.top))
+    distance, _, boxes = _lens_boxes(lm, best)
+    width = 2 * boxes[0][2] / distance  # the lens's width in eye distances
+    return Lenses(float(best.outer), float(best.top), float(LENS_ASPECT * width - best.top))
 
 
 def lens_mask(shape: tuple[int, int], lm: np.ndarray, lenses: Lenses | None = None) -> np.ndarray:
     """bool [H, W]: both lenses and the bridge between them, from the landmarks."""
     lenses = lenses or STANDARD_LENSES
-    eye_l, eye_r = lm[36:42].mean(0), lm[42:48].mean(0)
-    distance = float(np.hypot(*(eye_r - eye_l)))
-    middle = (eye_l[0] + eye_r[0]) / 2
+    distance, middle, boxes = _lens_boxes(lm, lenses)
     ys, xs = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
     mask = np.zeros(shape, bool)
-    for eye, outer_corner, sign in ((eye_l, lm[36], -1), (eye_r, lm[45], 1)):
-        inner = middle + sign * LENS_INNER * distance
-        outer = outer_corner[0] + sign * lenses.outer * distance
-        centre_x, half_width = (inner + outer) / 2, abs(outer - inner) / 2
+    for eye, centre_x, half_width in boxes:
         half_height = np.where(ys < eye[1], lenses.top, lenses.bottom) * distance
         mask |= ((xs - centre_x) / half_width) ** 4 + ((ys - eye[1]) / half_height) ** 4 <= 1
-    bridge_top = (eye_l[1] + eye_r[1]) / 2 - 0.08 * distance
+    bridge_top = (boxes[0][0][1] + boxes[1][0][1]) / 2 - 0.08 * distance
     mask |= (
         (np.abs(xs - middle) <= LENS_INNER * distance + 1)
         & (ys >= bridge_top)
