@@ -49,12 +49,16 @@ NO_HAIR_MODEL = 6.0  # the hair distance everywhere when no hair is found to fit
 HAIR_DISTANCE = 4.5  # Mahalanobis distance to the hair colour model within which a pixel is hair
 HAT_DISTANCE, HAT_SHARE = 5.0, 0.7  # above the head, this share this far from the side hair: a hat
 MIN_SIDE_HAIR = 0.02  # square face widths of hair beside the face needed to tell a hat from hair
+SIDE_HAIR_REACH = 0.15  # face widths from the outline: farther, the person mask has taken in background
 FOREHEAD_BAND, FOREHEAD_HALF_WIDTH = 0.12, 0.2  # where the forehead's own colour is fitted
 MIN_FOREHEAD = 150  # pixels at 512 px needed to fit it
 HAIR_DISTANCE_FROM_FOREHEAD = 4.0  # Mahalanobis distance beyond which a pixel is not forehead
 TEMPLE_U = 0.3  # beyond this many face widths from the middle, the forehead becomes temple
-DARKEST_SKIN = 50  # OpenCV 8-bit L (L* about 20): nothing darker is neck
+DARKEST_SKIN = 50  # OpenCV 8-bit L (L* about 20): black and navy clothes are darker than a light neck
+DARKEST_NECK_SHARE = 0.35  # of the cheeks' lightness: a dark complexion's shadowed neck is darker than 50
+SLIVER = 0.02  # face widths: hair thinner than twice this along the jaw is the face's shaded edge
 EAR_FOLD = 0.03  # face widths: the folds of an ear that are not skin-coloured are about this wide
+NOSE_BRIDGE = (0.12, 0.2)  # half widths at dlib's points 27 and 29, in nostril-base widths
 MOUTH_OPEN_AREA = 0.002  # inner-lip polygon area, in face widths squared, above which it is mouth
 
 BACKGROUND, LIP, BROWS, EYES = (region_id(n) for n in ("background", "lip", "eyebrows", "eyes"))
@@ -125,10 +129,10 @@ class _Face:
     def nose(self) -> np.ndarray:
         lm, x = self.lm, self.x
         base = float(np.hypot(*(lm[35] - lm[31])))
-        bridge = [lm[27] - x * 0.12 * base, lm[29] - x * 0.2 * base]
+        bridge = [lm[27] - x * NOSE_BRIDGE[0] * base, lm[29] - x * NOSE_BRIDGE[1] * base]
         ala = lm[31] - x * 0.2 * base + self.up * 0.35 * base
         left = [*bridge, ala, lm[31] - x * 0.12 * base, lm[32]]
-        bridge_r = [lm[27] + x * 0.12 * base, lm[29] + x * 0.2 * base]
+        bridge_r = [lm[27] + x * NOSE_BRIDGE[0] * base, lm[29] + x * NOSE_BRIDGE[1] * base]
         ala_r = lm[35] + x * 0.2 * base + self.up * 0.35 * base
         right = [lm[34], lm[35] + x * 0.12 * base, ala_r, *bridge_r[::-1]]
         return np.array([*left, lm[33] - self.up * 0.06 * base, *right])
@@ -211,7 +215,8 @@ class LandmarkParser:
         d_neck = ColourModel(lab[cheeks], light_var=3000.0, chroma_var=16.0).distance(lab)
         core = morph(fill_polygons(shape, cv2.convexHull(lm[17:68].astype(np.float32))[:, 0]), 3)
         fringe = inside & ~core & (d_skin > 4) & (v < face.brow_v)
-        d_hair, hat = _hair_colour(lab, person & ~morph(inside, 4) & (d_skin > 4), fringe, v, face)
+        beside = morph(inside, int(SIDE_HAIR_REACH * face.face_w))
+        d_hair, hat = _hair_colour(lab, person & ~morph(inside, 4) & (d_skin > 4), beside, fringe, v, face)
         skinlike = (d_skin < 3) | ((d_skin < 6) & (d_skin < d_hair))
 
         jaw = lm[2:15]
@@ -223,7 +228,7 @@ class LandmarkParser:
         below &= (u > face.u(lm[4]) - margin) & (u < face.u(lm[12]) + margin)
         # Under the chin: shadowed skin, still skin's hue (a dark collar is not).
         shadow = (lab[..., 0] < 80) & (v < face.chin_v + 0.12 * face.height) & (d_neck < 8)
-        lit = lab[..., 0] > DARKEST_SKIN  # black and navy clothes are darker than any neck
+        lit = lab[..., 0] > min(DARKEST_SKIN, DARKEST_NECK_SHARE * float(np.median(lab[..., 0][cheeks])))
         neck = smooth(touching(person & below & lit & ((d_neck < 4) | shadow), near), 7)
 
         ears = np.zeros(shape, bool)
@@ -257,6 +262,10 @@ class LandmarkParser:
             hat = morph(hat, 3, cv2.MORPH_CLOSE) & (v < face.brow_v) & ~core  # seal the outline's seam
             inner_hair &= ~hat & (np.abs(u) > TEMPLE_U * face.face_w)
         hair = smooth(hair_out | touching(inner_hair | hair_out, hair_out))
+        # The person mask reaches a few pixels past dlib's jaw line; that shaded edge of the face is
+        # too dark to be skin-like but is no hair: below the eyes, hair that thin along the jaw goes.
+        r = max(1, int(SLIVER * face.face_w))
+        hair &= ~(hair & ~morph(morph(hair, r, cv2.MORPH_ERODE), r + 1) & near & (v > 0))
         backdrop = ~morph(person, 10) & (v < face.chin_v)
         earrings = find_earrings(lab, lobe_zones(u, v, face), d_skin, d_hair, core, backdrop, face.face_w)
 
@@ -298,7 +307,7 @@ def _unlike_the_forehead(lab, candidates, u, v, face: _Face, d_skin, d_hair) -> 
 
 
 def _hair_colour(
-    lab: np.ndarray, around: np.ndarray, fringe: np.ndarray, v: np.ndarray, face: _Face
+    lab: np.ndarray, around: np.ndarray, beside: np.ndarray, fringe: np.ndarray, v: np.ndarray, face: _Face
 ) -> tuple[np.ndarray, np.ndarray]:
     """(distance [512, 512] to the hair's colour, bool hat [512, 512]) from the person's non-skin
     pixels around the head.
@@ -307,8 +316,10 @@ def _hair_colour(
     (where a hat never is) has another colour than most of what is above the head, that is a
     hat: E4S labels hats as background, and the hair's colour comes from the sides. Short hair
     leaves only ears, shadows and a few strands beside the face, too little to compare with.
+    Side hair is looked for only ``beside`` the face: a busy backdrop the person segmentation
+    took in lies farther out, and its colours once made dark short hair a "hat".
     """
-    top, sides = around & (v < face.brow_v), around & (v > 0) & (v < face.nose_v)
+    top, sides = around & (v < face.brow_v), around & beside & (v > 0) & (v < face.nose_v)
     hat = np.zeros(around.shape, bool)
     enough_sides = sides.sum() >= max(MIN_HAIR_SEEDS, MIN_SIDE_HAIR * face.face_w**2)
     if top.sum() < MIN_HAIR_SEEDS:  # the hair on top is inside the face's outline, or cut off
