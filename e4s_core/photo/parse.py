@@ -58,7 +58,9 @@ DARKEST_SKIN = 50  # OpenCV 8-bit L (L* about 20): black and navy clothes are da
 DARKEST_NECK_SHARE = 0.35  # of the cheeks' lightness: a dark complexion's shadowed neck is darker than 50
 SLIVER = 0.02  # face widths: hair thinner than twice this along the jaw is the face's shaded edge
 EAR_FOLD = 0.03  # face widths: the folds of an ear that are not skin-coloured are about this wide
-NOSE_BRIDGE = (0.12, 0.2)  # half widths at dlib's points 27 and 29, in nostril-base widths
+# Half widths of the nose at dlib's points 27 (between the eyes) and 29, in nostril-base widths:
+# the bridge meets the eye sockets about half as wide as the alae, as hand annotations draw it.
+NOSE_BRIDGE = (0.25, 0.35)
 MOUTH_OPEN_AREA = 0.002  # inner-lip polygon area, in face widths squared, above which it is mouth
 
 BACKGROUND, LIP, BROWS, EYES = (region_id(n) for n in ("background", "lip", "eyebrows", "eyes"))
