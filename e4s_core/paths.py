@@ -26,6 +26,8 @@ DEFAULT_MODEL_FILE = MODELS_DIR / "e4s-studio-default.pt"
 CORPUS_PARSER_FILE = MODELS_DIR / "corpus-parser.pt"
 # MediaPipe's selfie segmentation (Apache-2.0, licence beside it): person vs background.
 PERSON_SEGMENTATION_FILE = MODELS_DIR / "selfie_segmentation.tflite"
+# MediaPipe's face mesh (Apache-2.0, licence beside it): the eyes' and inner lips' outlines.
+FACE_MESH_FILE = MODELS_DIR / "face_landmark.tflite"
 
 
 def data_dir() -> Path:

@@ -1,4 +1,4 @@
-"""Lips and open mouths refined by colour around dlib's lip lines."""
+"""Lips and open mouths refined by colour around the lips' outlines."""
 
 import cv2
 import numpy as np
@@ -27,7 +27,7 @@ def _refined_and_polygons(seed: int):
     skin = ColourModel(lab[cheeks]).distance(lab)
     inner = fill_polygons(lab.shape[:2], lm[60:68])
     mouth_open = inner.sum() > MOUTH_OPEN_AREA * face_width**2
-    refined = lips_and_mouth(lab, lm, face_width, skin, mouth_open)
+    refined = lips_and_mouth(lab, lm[48:60], lm[60:68], face_width, skin, mouth_open)
     return face.labels, refined, (fill_polygons(lab.shape[:2], lm[48:60]), inner if mouth_open else None)
 
 
@@ -58,7 +58,7 @@ def test_lips_the_colour_of_the_skin_keep_the_landmark_polygon():
     lab = np.full((512, 512, 3), (170, 145, 150), np.uint8)
     lab += np.random.default_rng(0).integers(0, 3, lab.shape, dtype=np.uint8)
     skin = ColourModel(lab[:100].reshape(-1, 3)).distance(lab)
-    lips, mouth = lips_and_mouth(lab, lm, 250.0, skin, mouth_open=False)
+    lips, mouth = lips_and_mouth(lab, lm[48:60], lm[60:68], 250.0, skin, mouth_open=False)
     assert mouth is None
     assert (lips == fill_polygons((512, 512), lm[48:60])).all()
 
@@ -71,6 +71,7 @@ def test_closed_lips_that_dlib_sees_slightly_apart_do_not_become_mouth():
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     inner = fill_polygons(lab.shape[:2], lm[60:68])
     skin = ColourModel(lab[fill_polygons(lab.shape[:2], lm[[1, 2, 3, 31, 29]])]).distance(lab)
-    lips, mouth = lips_and_mouth(lab, lm, float(np.hypot(*(lm[16] - lm[0]))), skin, mouth_open=True)
+    width = float(np.hypot(*(lm[16] - lm[0])))
+    lips, mouth = lips_and_mouth(lab, lm[48:60], lm[60:68], width, skin, mouth_open=True)
     assert mouth is not None and not (mouth & ~inner).any()  # no lip pixel grown into the mouth
     assert lips.sum() > 3 * mouth.sum()

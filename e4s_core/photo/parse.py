@@ -1,15 +1,17 @@
 """Face parsing: an aligned face crop -> E4S label map uint8 [512, 512] (ids from ``regions``).
 
 No face parser ships offline (offline-models.md section 5), so ``LandmarkParser`` builds the map from
-dlib's 68 landmarks and OpenCV alone:
+dlib's 68 landmarks, two small MediaPipe models and OpenCV:
 
-* eyes, brows and nose are polygons of the landmarks; lips and the inner mouth (only when it is
-  open) are the landmarks' polygons refined by colour (``mouth``);
+* brows and nose are polygons of dlib's points; the eyes and the inner lips follow MediaPipe's
+  face mesh (``mesh``; dlib's points where LiteRT is missing); lips and the inner mouth (only
+  when dlib sees it open) are those outlines refined by colour (``mouth``);
 * the face is the jaw line closed by an elliptic forehead arc; a Lab Gaussian fitted to the cheeks
   (skin), one fitted to the forehead just above the brows and one fitted to the hair (above the
   head, else the fringe, else beside the face) decide, pixel by pixel, where hair covers the
   forehead and temples;
-* GrabCut seeded from the landmarks separates the person from the background; person pixels
+* MediaPipe's selfie segmentation (``person``; GrabCut seeded from the landmarks where LiteRT is
+  missing) separates the person from the background; person pixels
   around the head are hair, skin-coloured ones beside the face at ear height are ears, skin-coloured
   ones below the jaw are neck, and everything else (clothes, as in the authors' label set) is
   background;
@@ -37,6 +39,8 @@ from .earrings import find_earrings, lobe_zones
 from .faces import choose_face, detect_faces
 from .glasses import bridge_row, fit_lenses, lens_mask
 from .masks import ColourModel, fill_polygons, morph, smooth, touching
+from .mesh import EYES as EYES_IN_MESH
+from .mesh import INNER_LIPS, face_mesh
 from .mouth import lips_and_mouth
 from .person import person_segmenter
 
@@ -282,10 +286,17 @@ class LandmarkParser:
         labels[fill_polygons(shape, face.nose())] = NOSE
         if bridge_row(lab[..., 0], lm) is not None:  # over the nose, under the eyes: CelebAMask-HQ's order
             labels[lens_mask(shape, lm, fit_lenses(lab[..., 0], lm)) & (person | inside)] = GLASSES
-        labels[morph(fill_polygons(shape, lm[36:42], lm[42:48]), 2)] = EYES
+        mesh = face_mesh()
+        points = mesh(rgb, lm) if mesh is not None else None  # [468, 2] or None
+        if points is not None:
+            labels[morph(fill_polygons(shape, *(points[list(eye)] for eye in EYES_IN_MESH)), 1)] = EYES
+        else:  # dlib's six corners cut the lids' curves: grown to make up for it
+            labels[morph(fill_polygons(shape, lm[36:42], lm[42:48]), 2)] = EYES
         labels[fill_polygons(shape, *face.brows())] = BROWS
+        # Open or closed by dlib: the mesh's inner outline parts a little even on closed lips.
         mouth_open = fill_polygons(shape, lm[60:68]).sum() > MOUTH_OPEN_AREA * face.face_w**2
-        lips, mouth = lips_and_mouth(lab, lm, face.face_w, d_skin, mouth_open)
+        inner_line = points[list(INNER_LIPS)] if points is not None else lm[60:68]
+        lips, mouth = lips_and_mouth(lab, lm[48:60], inner_line, face.face_w, d_skin, mouth_open)
         labels[lips] = LIP
         if mouth is not None:
             labels[mouth] = MOUTH

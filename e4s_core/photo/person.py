@@ -8,12 +8,8 @@ keeps only for platforms where ``ai-edge-litert`` has no wheel (macOS on Intel, 
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -21,7 +17,7 @@ import cv2
 import numpy as np
 
 from .. import paths
-from ..errors import CheckpointError
+from .litert import litert_available, load_interpreter
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +26,7 @@ INPUT_SIDE = 256  # the model's input and output size
 
 def segmentation_available() -> bool:
     """Is LiteRT installed (it has wheels for Linux x86-64, Windows and macOS on Apple silicon)?"""
-    return importlib.util.find_spec("ai_edge_litert") is not None
+    return litert_available()
 
 
 class PersonSegmenter:
@@ -39,18 +35,7 @@ class PersonSegmenter:
     name = "MediaPipe selfie segmentation"
 
     def __init__(self, path: str | Path = paths.PERSON_SEGMENTATION_FILE):
-        from ai_edge_litert.interpreter import Interpreter
-
-        path = Path(path)
-        try:
-            with _quiet_native_stderr():  # LiteRT prints "INFO: Created ... delegate" on creation
-                self._interpreter = Interpreter(model_path=str(path), num_threads=1)
-                self._interpreter.allocate_tensors()
-        except (ValueError, RuntimeError, OSError) as error:
-            raise CheckpointError(
-                f"The person segmentation model {path.name} is missing or damaged ({error});"
-                " reinstall E4S Studio to restore it."
-            ) from error
+        self._interpreter = load_interpreter(path)
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._lock = threading.Lock()  # one interpreter, whichever thread parses
@@ -64,23 +49,6 @@ class PersonSegmenter:
             self._interpreter.invoke()
             probability = self._interpreter.get_tensor(self._output)[0, ..., 0].copy()  # [256, 256]
         return cv2.resize(probability, (width, height), interpolation=cv2.INTER_LINEAR)
-
-
-@contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """Silence what native code writes to file descriptor 2 (errors still come as exceptions)."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 @cache
