@@ -221,6 +221,19 @@ def test_an_unlabelled_folder_is_parsed_once_into_the_cache(tmp_path, random_bis
     assert any(": 1 parsed now, 2 from the cache" in line for line in said)  # the changed one, only
 
 
+def test_the_built_in_parsers_cache_is_kept_apart_per_version(tmp_path, monkeypatch):
+    """Labels the built-in parser made before a change of its code or models are not reused."""
+    from e4s_core import paths
+    from e4s_core.training.label_cache import parser_tag
+
+    tag = parser_tag("landmarks")
+    assert tag.startswith("landmarks-") and len(tag) == len("landmarks-") + 12
+    changed_model = tmp_path / "face_landmark.tflite"
+    changed_model.write_bytes(paths.FACE_MESH_FILE.read_bytes()[:-1])
+    monkeypatch.setattr(paths, "FACE_MESH_FILE", changed_model)
+    assert parser_tag("landmarks") != tag
+
+
 # -- sampling -----------------------------------------------------------------------------------
 def test_flipped_faces_are_mirror_images_with_the_same_region_ids(tmp_path):
     write_face_folder(tmp_path, 2)

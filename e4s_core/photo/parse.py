@@ -27,12 +27,15 @@ beards and strongly turned heads. A learned parser can replace this one by imple
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 from typing import Protocol
 
 import cv2
 import numpy as np
 
+from ..files import file_sha256
 from ..regions import LABEL_MAP_SIZE, region_id, validate_labels
 from .align import AlignedFace
 from .earrings import find_earrings, lobe_zones
@@ -371,6 +374,19 @@ def _merge_islands(labels: np.ndarray, min_area: int) -> np.ndarray:
 
 
 BUILT_IN_PARSER = "landmarks"
+
+
+def built_in_parser_fingerprint() -> str:
+    """12 hex digits of the built-in parser's code and model files (all of ``e4s_core.photo``,
+    and the MediaPipe models): labels cached by one version are not taken for another's."""
+    from .. import paths
+
+    folder = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in [*sorted(folder.glob("*.py")), paths.PERSON_SEGMENTATION_FILE, paths.FACE_MESH_FILE]:
+        digest.update(path.name.encode())
+        digest.update(file_sha256(path).encode() if path.is_file() else b"missing")
+    return digest.hexdigest()[:12]
 
 
 def describe_parser(parser: FaceParser) -> str:

@@ -1,9 +1,10 @@
 """Labelling a folder of unlabelled aligned faces once, with a chosen parser, into a cache.
 
 A face's label map is cached under ``<cache>/<parser tag>/<sha256 of the image file>.png``: the
-same picture parsed by the same parser (a weight file is named by its own hash) is never parsed
-twice, renaming or moving the folder keeps the cache, and a changed image gets new labels. An
-index of (path, size, modification time) -> hash spares reading every image again on each start.
+same picture parsed by the same parser (a weight file is named by its own hash, the built-in
+parser by a hash of its code and models) is never parsed twice, renaming or moving the folder
+keeps the cache, and a changed image gets new labels. An index of (path, size, modification
+time) -> hash spares reading every image again on each start.
 Faces the parser cannot label (no face found) are skipped and counted.
 """
 
@@ -19,16 +20,17 @@ from ..files import atomic_write, file_sha256
 from ..imageio import write_labels
 from ..photo.align import aligned_as_is
 from ..photo.io import read_photo
-from ..photo.parse import BUILT_IN_PARSER, load_parser, parse_face
+from ..photo.parse import BUILT_IN_PARSER, built_in_parser_fingerprint, load_parser, parse_face
 from .dataset_layouts import FaceEntry, SkipReport
 
 log = logging.getLogger(__name__)
 
 
 def parser_tag(choice: str | os.PathLike) -> str:
-    """Cache folder name of a parser: the built-in one by name, a weight file by its content."""
+    """Cache folder name of a parser: the built-in one by name and version, a weight file by its
+    content."""
     if str(choice) == BUILT_IN_PARSER:
-        return BUILT_IN_PARSER
+        return f"{BUILT_IN_PARSER}-{built_in_parser_fingerprint()}"
     path = Path(choice)
     if not path.is_file():
         raise InputError(f"--parser {choice}: not '{BUILT_IN_PARSER}' nor a parser weight file")
