@@ -271,3 +271,16 @@ def test_no_hair_in_a_thin_strip_along_the_jaw(results):
         thin = hair & ~morph(morph(hair, 4, cv2.MORPH_ERODE), 5) & jaw_band & below_the_nose
         _, _, stats, _ = cv2.connectedComponentsWithStats(thin.astype(np.uint8))
         assert stats[1:, cv2.CC_STAT_AREA].max(initial=0) < 15, name  # a rough edge of real hair is smaller
+
+
+def test_brows_sit_on_their_darkest_hairs(held_out_corpus):
+    """dlib's brow points wander a few pixels off the hairs; the brow polygons move to the
+    darkest position within half a brow's thickness."""
+    brows = region_id("eyebrows")
+    scores = [
+        ((labels == brows) & (truth == brows)).sum() / max(((labels == brows) | (truth == brows)).sum(), 1)
+        for truth, labels, *_ in held_out_corpus
+        if (truth == brows).any()
+    ]
+    assert len(scores) >= 50
+    assert np.mean(scores) >= 0.345  # 0.361 now; 0.321 where they stay where dlib put them

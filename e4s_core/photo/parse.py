@@ -3,9 +3,10 @@
 No face parser ships offline (offline-models.md section 5), so ``LandmarkParser`` builds the map from
 dlib's 68 landmarks, two small MediaPipe models and OpenCV:
 
-* brows and nose are polygons of dlib's points; the eyes and the inner lips follow MediaPipe's
-  face mesh (``mesh``; dlib's points where LiteRT is missing); lips and the inner mouth (only
-  when dlib sees it open) are those outlines refined by colour (``mouth``);
+* brows and nose are polygons of dlib's points (each brow moved onto its darkest hairs); the
+  eyes and the inner lips follow MediaPipe's face mesh (``mesh``; dlib's points where LiteRT is
+  missing); lips and the inner mouth (only when dlib sees it open) are those outlines refined
+  by colour (``mouth``);
 * the face is the jaw line closed by an elliptic forehead arc; a Lab Gaussian fitted to the cheeks
   (skin), one fitted to the forehead just above the brows and one fitted to the hair (above the
   head, else the fringe, else beside the face) decide, pixel by pixel, where hair covers the
@@ -68,6 +69,7 @@ EAR_FOLD = 0.03  # face widths: the folds of an ear that are not skin-coloured a
 # Half widths of the nose at dlib's points 27 (between the eyes) and 29, in nostril-base widths:
 # the bridge meets the eye sockets about half as wide as the alae, as hand annotations draw it.
 NOSE_BRIDGE = (0.25, 0.35)
+BROW_SNAP = 0.5  # brow thicknesses a brow may move to sit on its darkest hairs
 MOUTH_OPEN_AREA = 0.002  # inner-lip polygon area, in face widths squared, above which it is mouth
 
 BACKGROUND, LIP, BROWS, EYES = (region_id(n) for n in ("background", "lip", "eyebrows", "eyes"))
@@ -102,6 +104,7 @@ class _Face:
         self.brow_v = float(self.v(lm[17:27]).min())  # v grows downwards: the highest brow point
         self.nose_v, self.chin_v = float(self.v(lm[30])), float(self.v(lm[8]))
         self.height = self.chin_v - self.brow_v  # brow to chin: the unit of vertical distances
+        self.brow_thickness = 0.25 * self.eye_w
 
     def u(self, points: np.ndarray) -> np.ndarray:
         return (points - self.eye_mid) @ self.x
@@ -126,7 +129,7 @@ class _Face:
 
     def brows(self) -> list[np.ndarray]:
         """Polygons below points 17-21 and 22-26: dlib puts them along the brow's upper edge."""
-        thickness = 0.25 * self.eye_w
+        thickness = self.brow_thickness
         polygons = []
         for points, inner_first in ((self.lm[17:22], False), (self.lm[22:27], True)):
             taper = np.linspace(1.0, 0.55, 5) if inner_first else np.linspace(0.55, 1.0, 5)
@@ -295,7 +298,8 @@ class LandmarkParser:
             labels[morph(fill_polygons(shape, *(points[list(eye)] for eye in EYES_IN_MESH)), 1)] = EYES
         else:  # dlib's six corners cut the lids' curves: grown to make up for it
             labels[morph(fill_polygons(shape, lm[36:42], lm[42:48]), 2)] = EYES
-        labels[fill_polygons(shape, *face.brows())] = BROWS
+        brows = _snap_brows(lab[..., 0], face, labels == GLASSES)
+        labels[fill_polygons(shape, *brows)] = BROWS
         # Open or closed by dlib: the mesh's inner outline parts a little even on closed lips.
         mouth_open = fill_polygons(shape, lm[60:68]).sum() > MOUTH_OPEN_AREA * face.face_w**2
         inner_line = points[list(INNER_LIPS)] if points is not None else lm[60:68]
@@ -304,6 +308,23 @@ class LandmarkParser:
         if mouth is not None:
             labels[mouth] = MOUTH
         return _merge_islands(labels, MIN_ISLAND)
+
+
+def _snap_brows(lightness: np.ndarray, face: _Face, avoid: np.ndarray) -> list[np.ndarray]:
+    """The two brow polygons, each moved up or down (by at most BROW_SNAP of its thickness) to
+    where it is darkest: dlib's brow points wander a few pixels off the hairs. A position that
+    would cover ``avoid`` (the eyes, a glasses frame, darker than any brow) is not taken."""
+    blurred = cv2.GaussianBlur(lightness.astype(np.float32), (0, 0), 1.0)
+    snapped = []
+    for polygon in face.brows():
+        best, darkest = polygon, np.inf
+        for step in np.linspace(-BROW_SNAP, BROW_SNAP, 13):  # twelfths of the thickness
+            moved = polygon + face.up * (step * face.brow_thickness)
+            inside = fill_polygons(lightness.shape, moved)
+            if inside.sum() >= MIN_ISLAND and not (inside & avoid).any() and blurred[inside].mean() < darkest:
+                best, darkest = moved, blurred[inside].mean()
+        snapped.append(best)
+    return snapped
 
 
 def _unlike_the_forehead(lab, candidates, u, v, face: _Face, d_skin, d_hair) -> np.ndarray:
