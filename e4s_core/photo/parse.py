@@ -16,6 +16,8 @@ dlib's 68 landmarks, two small MediaPipe models and OpenCV:
   around the head are hair, skin-coloured ones beside the face at ear height are ears, skin-coloured
   ones below the jaw are neck, and everything else (clothes, as in the authors' label set) is
   background;
+* a graph cut (GrabCut) moves the border between hair and face skin onto the image's edge, within
+  a narrow band of where the colour rules put it;
 * glasses are found by their bridge across the nose and drawn as two lenses traced along the frame
   (``glasses``); earrings are small contrasting pieces at the ear lobes (``earrings``).
 
@@ -69,6 +71,7 @@ EAR_FOLD = 0.03  # face widths: the folds of an ear that are not skin-coloured a
 # Half widths of the nose at dlib's points 27 (between the eyes) and 29, in nostril-base widths:
 # the bridge meets the eye sockets about half as wide as the alae, as hand annotations draw it.
 NOSE_BRIDGE = (0.25, 0.35)
+HAIR_EDGE_BAND, HAIR_EDGE_ITERATIONS = 0.06, 3  # face widths each side of the hair's border; GrabCut
 BROW_SNAP = 0.5  # brow thicknesses a brow may move to sit on its darkest hairs
 MOUTH_OPEN_AREA = 0.002  # inner-lip polygon area, in face widths squared, above which it is mouth
 
@@ -307,7 +310,37 @@ class LandmarkParser:
         labels[lips] = LIP
         if mouth is not None:
             labels[mouth] = MOUTH
-        return _merge_islands(labels, MIN_ISLAND)
+        return _merge_islands(_refine_hair_edge(rgb, labels, face.face_w), MIN_ISLAND)
+
+
+def _refine_hair_edge(rgb: np.ndarray, labels: np.ndarray, face_width: float) -> np.ndarray:
+    """``labels`` with the border between hair and face skin moved to where the image has it.
+
+    The colour rules above decide pixel by pixel, so shaded skin beside the hair (darker than the
+    cheeks' model allows) became hair, and mixed pixels along a hairline went either way. A graph
+    cut (OpenCV's GrabCut: colour mixtures of the hair and of everything else, and a smoothness
+    term that is cheap to cut where the image has an edge) re-decides only the pixels within
+    HAIR_EDGE_BAND of that border, keeping the rest as the rules found it.
+    """
+    radius = max(2, int(HAIR_EDGE_BAND * face_width))
+    hair, skin = labels == HAIR, labels == SKIN
+    band = morph(hair, radius) & morph(skin, radius) & (hair | skin)
+    if band.sum() < MIN_ISLAND:
+        return labels
+    ys, xs = np.nonzero(morph(band, 2 * radius))  # the cut sees a margin of sure pixels around it
+    box = np.s_[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    mask = np.where(hair, cv2.GC_FGD, cv2.GC_BGD).astype(np.uint8)
+    mask[band & hair], mask[band & skin] = cv2.GC_PR_FGD, cv2.GC_PR_BGD
+    cut = np.ascontiguousarray(mask[box])
+    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.grabCut(
+        np.ascontiguousarray(rgb[box]), cut, None, bgd, fgd, HAIR_EDGE_ITERATIONS, cv2.GC_INIT_WITH_MASK
+    )
+    now_hair = np.zeros_like(band)
+    now_hair[box] = (cut == cv2.GC_FGD) | (cut == cv2.GC_PR_FGD)
+    refined = labels.copy()
+    refined[band & now_hair], refined[band & ~now_hair] = HAIR, SKIN
+    return refined
 
 
 def _snap_brows(lightness: np.ndarray, face: _Face, avoid: np.ndarray) -> list[np.ndarray]:
