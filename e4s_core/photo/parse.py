@@ -281,6 +281,8 @@ class LandmarkParser:
         # too dark to be skin-like but is no hair: below the eyes, hair that thin along the jaw goes.
         r = max(1, int(SLIVER * face.face_w))
         hair &= ~(hair & ~morph(morph(hair, r, cv2.MORPH_ERODE), r + 1) & near & (v > 0))
+        if hat.any():  # under a hat hair shows beside the face: pieces wholly up in it are its trim
+            hair = touching(hair & ~hat, v > face.brow_v)
         backdrop = ~morph(person, 10) & (v < face.chin_v)
         earrings = find_earrings(lab, lobe_zones(u, v, face), d_skin, d_hair, core, backdrop, face.face_w)
 
