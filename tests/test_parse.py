@@ -294,3 +294,20 @@ def test_under_a_hat_no_hair_is_found_up_in_the_hat(results):
     ys, xs = np.mgrid[: labels.shape[0], : labels.shape[1]].astype(np.float32)
     high_in_the_cap = face.v(np.stack([xs, ys], -1)) < face.brow_v - 0.5 * face.height
     assert not ((labels == HAIR) & high_in_the_cap).any()  # 4 pieces, ~750 px, before
+
+
+def test_the_same_photo_gets_the_same_labels_whatever_ran_before(aligned_photos, results):
+    """GrabCut's colour mixtures start from OpenCV's per-thread RNG: without a seed the parse of
+    grace_hopper changed with what had used that RNG before, and from thread to thread (a batch
+    on Ray wrote other bytes than the same batch run locally)."""
+    import threading
+
+    labels, _ = results["grace_hopper"]
+    cv2.randu(np.zeros((64, 64)), 0, 1)  # advance this thread's RNG
+    face = aligned_photos["grace_hopper"]
+    again = parse_face(face)
+    elsewhere = {}
+    worker = threading.Thread(target=lambda: elsewhere.update(labels=parse_face(face)))
+    worker.start()
+    worker.join()
+    assert np.array_equal(again, labels) and np.array_equal(elsewhere["labels"], labels)

@@ -52,6 +52,7 @@ from .person import person_segmenter
 
 GRABCUT_SIZE = 256  # GrabCut runs at this size: 4x fewer pixels, same person outline
 GRABCUT_ITERATIONS = 4
+GRABCUT_SEED = 0  # OpenCV's RNG, per thread, seeds GrabCut's colour mixtures
 MIN_ISLAND = 40  # px at 512: smaller islands of a region are merged into their neighbours
 FOREHEAD_SCALE = 0.55  # forehead arc height above the brows, in brow-to-chin distances
 MIN_HAIR_SEEDS = 200  # pixels at 512 px needed to fit the hair colour model
@@ -182,6 +183,7 @@ def _grabcut_person(rgb: np.ndarray, face: _Face, sure: np.ndarray) -> np.ndarra
     sure_small = cv2.resize(sure.astype(np.uint8), mask.shape[::-1], interpolation=cv2.INTER_NEAREST)
     mask[sure_small > 0] = cv2.GC_FGD
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(GRABCUT_SEED)
     cv2.grabCut(small, mask, None, bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
     fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.float32)
     fg = cv2.resize(fg, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
@@ -335,6 +337,7 @@ def _refine_hair_edge(rgb: np.ndarray, labels: np.ndarray, face_width: float) ->
     mask[band & hair], mask[band & skin] = cv2.GC_PR_FGD, cv2.GC_PR_BGD
     cut = np.ascontiguousarray(mask[box])
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(GRABCUT_SEED)  # its k-means starts from this thread's RNG: same photo, same labels
     cv2.grabCut(
         np.ascontiguousarray(rgb[box]), cut, None, bgd, fgd, HAIR_EDGE_ITERATIONS, cv2.GC_INIT_WITH_MASK
     )
