@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from e4s_core.errors import E4SError, NoFaceError
+from e4s_core.photo import hair as hair_module
 from e4s_core.photo import parse as parse_module
 from e4s_core.photo.align import AlignedFace, AlignmentTransform, align_photo, aligned_as_is
+from e4s_core.photo.face_frame import FOREHEAD_SCALE, FaceFrame
 from e4s_core.photo.masks import fill_polygons, morph
 from e4s_core.photo.parse import FaceParser, LandmarkParser, _prepare, parse_face
 from e4s_core.regions import LABEL_MAP_SIZE, NUM_REGIONS, region_id
@@ -240,21 +242,21 @@ def test_hair_colour_is_not_learnt_from_background_the_person_mask_took_in():
     segmentation swallowed, far from the face and unlike the hair on top, is no reason to call
     that hair a hat."""
     size = 512
-    face = parse_module._Face(_prepare(aligned_as_is(make_face(100_541, size).image, size))[1])
+    face = FaceFrame(_prepare(aligned_as_is(make_face(100_541, size).image, size))[1])
     ys, xs = np.mgrid[:size, :size].astype(np.float32)
     v = face.v(np.stack([xs, ys], -1))
-    inside = fill_polygons((size, size), face.outline(parse_module.FOREHEAD_SCALE))
+    inside = fill_polygons((size, size), face.outline(FOREHEAD_SCALE))
     lab = np.zeros((size, size, 3), np.uint8)
     lab[...] = (60, 130, 135)  # dark brown hair above the head
     far_patch = (xs < 40) & (v > 0) & (v < face.nose_v)  # the backdrop at the photo's edge, eye height
     lab[far_patch] = (200, 110, 170)
     around = ((v < face.brow_v) & ~morph(inside, 4)) | far_patch
     beside = morph(inside, int(parse_module.SIDE_HAIR_REACH * face.face_w))
-    assert far_patch.sum() >= parse_module.MIN_SIDE_HAIR * face.face_w**2  # enough to be "side hair"
+    assert far_patch.sum() >= hair_module.MIN_SIDE_HAIR * face.face_w**2  # enough to be "side hair"
     no_fringe = np.zeros_like(around)
-    _, hat = parse_module._hair_colour(lab, around, beside, no_fringe, v, face)
+    _, hat = hair_module.hair_colour(lab, around, beside, no_fringe, v, face)
     assert not hat.any()
-    _, hat_if_anywhere = parse_module._hair_colour(lab, around, np.ones_like(around), no_fringe, v, face)
+    _, hat_if_anywhere = hair_module.hair_colour(lab, around, np.ones_like(around), no_fringe, v, face)
     assert hat_if_anywhere.any()  # the same patch, counted as side hair, makes the hair a hat
 
 
@@ -263,8 +265,8 @@ def test_no_hair_in_a_thin_strip_along_the_jaw(results):
     the eyes, nothing thinner than a few pixels along the jaw is hair (the astronaut had a
     strip there, which a hair edit then recoloured)."""
     for name, (labels, lm) in results.items():
-        face = parse_module._Face(lm)
-        jaw_band = morph(fill_polygons(labels.shape, face.outline(parse_module.FOREHEAD_SCALE)), 6)
+        face = FaceFrame(lm)
+        jaw_band = morph(fill_polygons(labels.shape, face.outline(FOREHEAD_SCALE)), 6)
         ys, xs = np.mgrid[: labels.shape[0], : labels.shape[1]].astype(np.float32)
         below_the_nose = face.v(np.stack([xs, ys], -1)) > face.nose_v
         hair = labels == HAIR
@@ -290,7 +292,7 @@ def test_under_a_hat_no_hair_is_found_up_in_the_hat(results):
     """grace_hopper's cap: its gold trim is hair-coloured (grey-beige) but hangs nowhere near her
     face; under a hat, hair is what shows beside the face."""
     labels, lm = results["grace_hopper"]
-    face = parse_module._Face(lm)
+    face = FaceFrame(lm)
     ys, xs = np.mgrid[: labels.shape[0], : labels.shape[1]].astype(np.float32)
     high_in_the_cap = face.v(np.stack([xs, ys], -1)) < face.brow_v - 0.5 * face.height
     assert not ((labels == HAIR) & high_in_the_cap).any()  # 4 pieces, ~750 px, before

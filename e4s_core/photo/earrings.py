@@ -35,7 +35,7 @@ MIN_BACKDROP = 200  # pixels needed to fit the backdrop's colour model
 
 def lobe_zones(u: np.ndarray, v: np.ndarray, face) -> np.ndarray:
     """bool [H, W]: where earrings hang, from the face frame's coordinates ``u``, ``v`` [H, W] of
-    the parser's landmark frame ``face`` (``parse._Face``: landmarks ``lm``, ``u()``, ``v()``,
+    the parser's landmark frame ``face`` (``face_frame.FaceFrame``: landmarks ``lm``, ``u()``, ``v()``,
     ``face_w``)."""
     zone = np.zeros(u.shape, bool)
     for jaw_point in (face.lm[2], face.lm[14]):

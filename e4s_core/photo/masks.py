@@ -31,6 +31,15 @@ def smooth(mask: np.ndarray, size: int = 5) -> np.ndarray:
     return cv2.medianBlur(mask.astype(np.uint8) * 255, size) > 127
 
 
+GRABCUT_SEED = 0  # GrabCut's k-means starts from OpenCV's per-thread RNG: seeded, same input, same cut
+
+
+def grabcut(image: np.ndarray, mask: np.ndarray, iterations: int) -> None:
+    """OpenCV's GrabCut of uint8 RGB ``image`` from ``mask`` (cv2.GC_* per pixel), updated in place."""
+    cv2.setRNGSeed(GRABCUT_SEED)
+    cv2.grabCut(image, mask, None, np.zeros((1, 65)), np.zeros((1, 65)), iterations, cv2.GC_INIT_WITH_MASK)
+
+
 def touching(candidates: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     """The connected components of ``candidates`` (bool [H, W]) that contain a seed pixel."""
     count, labels = cv2.connectedComponents(candidates.astype(np.uint8), connectivity=4)

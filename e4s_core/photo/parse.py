@@ -9,15 +9,15 @@ dlib's 68 landmarks, two small MediaPipe models and OpenCV:
   by colour (``mouth``);
 * the face is the jaw line closed by an elliptic forehead arc; a Lab Gaussian fitted to the cheeks
   (skin), one fitted to the forehead just above the brows and one fitted to the hair (above the
-  head, else the fringe, else beside the face) decide, pixel by pixel, where hair covers the
-  forehead and temples;
+  head, else the fringe, else beside the face; ``hair``) decide, pixel by pixel, where hair
+  covers the forehead and temples; the geometry is ``face_frame``'s;
 * MediaPipe's selfie segmentation (``person``; GrabCut seeded from the landmarks where LiteRT is
   missing) separates the person from the background; person pixels
   around the head are hair, skin-coloured ones beside the face at ear height are ears, skin-coloured
   ones below the jaw are neck, and everything else (clothes, as in the authors' label set) is
   background;
-* a graph cut (GrabCut) moves the border between hair and face skin onto the image's edge, within
-  a narrow band of where the colour rules put it;
+* a graph cut (GrabCut, ``hair``) moves the border between hair and face skin onto the image's
+  edge, within a narrow band of where the colour rules put it;
 * glasses are found by their bridge across the nose and drawn as two lenses traced along the frame
   (``glasses``); earrings are small contrasting pieces at the ear lobes (``earrings``).
 
@@ -42,9 +42,11 @@ from ..files import file_sha256
 from ..regions import LABEL_MAP_SIZE, region_id, validate_labels
 from .align import AlignedFace
 from .earrings import find_earrings, lobe_zones
+from .face_frame import FOREHEAD_SCALE, FaceFrame
 from .faces import choose_face, detect_faces
 from .glasses import bridge_row, fit_lenses, lens_mask
-from .masks import ColourModel, fill_polygons, morph, smooth, touching
+from .hair import HAT_DISTANCE, hair_colour, refine_hair_edge, unlike_the_forehead
+from .masks import ColourModel, fill_polygons, grabcut, morph, smooth, touching
 from .mesh import EYES as EYES_IN_MESH
 from .mesh import INNER_LIPS, face_mesh
 from .mouth import lips_and_mouth
@@ -52,27 +54,14 @@ from .person import person_segmenter
 
 GRABCUT_SIZE = 256  # GrabCut runs at this size: 4x fewer pixels, same person outline
 GRABCUT_ITERATIONS = 4
-GRABCUT_SEED = 0  # OpenCV's RNG, per thread, seeds GrabCut's colour mixtures
 MIN_ISLAND = 40  # px at 512: smaller islands of a region are merged into their neighbours
-FOREHEAD_SCALE = 0.55  # forehead arc height above the brows, in brow-to-chin distances
-MIN_HAIR_SEEDS = 200  # pixels at 512 px needed to fit the hair colour model
-NO_HAIR_MODEL = 6.0  # the hair distance everywhere when no hair is found to fit it to
 HAIR_DISTANCE = 4.5  # Mahalanobis distance to the hair colour model within which a pixel is hair
-HAT_DISTANCE, HAT_SHARE = 5.0, 0.7  # above the head, this share this far from the side hair: a hat
-MIN_SIDE_HAIR = 0.02  # square face widths of hair beside the face needed to tell a hat from hair
 SIDE_HAIR_REACH = 0.15  # face widths from the outline: farther, the person mask has taken in background
-FOREHEAD_BAND, FOREHEAD_HALF_WIDTH = 0.12, 0.2  # where the forehead's own colour is fitted
-MIN_FOREHEAD = 150  # pixels at 512 px needed to fit it
-HAIR_DISTANCE_FROM_FOREHEAD = 4.0  # Mahalanobis distance beyond which a pixel is not forehead
 TEMPLE_U = 0.3  # beyond this many face widths from the middle, the forehead becomes temple
 DARKEST_SKIN = 50  # OpenCV 8-bit L (L* about 20): black and navy clothes are darker than a light neck
 DARKEST_NECK_SHARE = 0.35  # of the cheeks' lightness: a dark complexion's shadowed neck is darker than 50
 SLIVER = 0.02  # face widths: hair thinner than twice this along the jaw is the face's shaded edge
 EAR_FOLD = 0.03  # face widths: the folds of an ear that are not skin-coloured are about this wide
-# Half widths of the nose at dlib's points 27 (between the eyes) and 29, in nostril-base widths:
-# the bridge meets the eye sockets about half as wide as the alae, as hand annotations draw it.
-NOSE_BRIDGE = (0.25, 0.35)
-HAIR_EDGE_BAND, HAIR_EDGE_ITERATIONS = 0.06, 3  # face widths each side of the hair's border; GrabCut
 BROW_SNAP = 0.5  # brow thicknesses a brow may move to sit on its darkest hairs
 MOUTH_OPEN_AREA = 0.002  # inner-lip polygon area, in face widths squared, above which it is mouth
 
@@ -92,69 +81,7 @@ class FaceParser(Protocol):
         ...
 
 
-class _Face:
-    """The landmark geometry at 512 px: face frame (x right, ``up`` to the forehead) and outlines."""
-
-    def __init__(self, lm: np.ndarray):
-        self.lm = lm  # [68, 2] x, y at 512 px
-        self.eye_l, self.eye_r = lm[36:42].mean(0), lm[42:48].mean(0)
-        eye_vec = self.eye_r - self.eye_l
-        self.eye_dist = float(np.hypot(*eye_vec))
-        self.x = eye_vec / self.eye_dist
-        self.up = np.array([self.x[1], -self.x[0]])
-        self.eye_mid = (self.eye_l + self.eye_r) / 2
-        self.face_w = float(np.hypot(*(lm[16] - lm[0])))
-        self.eye_w = float(np.hypot(*(lm[39] - lm[36])) + np.hypot(*(lm[45] - lm[42]))) / 2
-        self.brow_v = float(self.v(lm[17:27]).min())  # v grows downwards: the highest brow point
-        self.nose_v, self.chin_v = float(self.v(lm[30])), float(self.v(lm[8]))
-        self.height = self.chin_v - self.brow_v  # brow to chin: the unit of vertical distances
-        self.brow_thickness = 0.25 * self.eye_w
-
-    def u(self, points: np.ndarray) -> np.ndarray:
-        return (points - self.eye_mid) @ self.x
-
-    def v(self, points: np.ndarray) -> np.ndarray:
-        return -(points - self.eye_mid) @ self.up
-
-    def point(self, u, v) -> np.ndarray:
-        """Face-frame coordinates -> image x, y (accepts arrays, returns [..., 2])."""
-        u, v = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float))
-        return self.eye_mid + u[..., None] * self.x - v[..., None] * self.up
-
-    def outline(self, forehead_scale: float) -> np.ndarray:
-        """Jaw 0-16 closed by a half ellipse ``forehead_scale`` x brow-to-chin above the brows."""
-        jaw = self.lm[0:17]
-        u0, u1 = self.u(jaw[[0, 16]])
-        v0, v1 = self.v(jaw[[0, 16]])
-        vc, top = (v0 + v1) / 2, self.brow_v - forehead_scale * self.height
-        theta = np.linspace(0, np.pi, 25)[1:-1]
-        arc = self.point((u0 + u1) / 2 + (u1 - u0) / 2 * np.cos(theta), vc - (vc - top) * np.sin(theta))
-        return np.concatenate([jaw, arc])
-
-    def brows(self) -> list[np.ndarray]:
-        """Polygons below points 17-21 and 22-26: dlib puts them along the brow's upper edge."""
-        thickness = self.brow_thickness
-        polygons = []
-        for points, inner_first in ((self.lm[17:22], False), (self.lm[22:27], True)):
-            taper = np.linspace(1.0, 0.55, 5) if inner_first else np.linspace(0.55, 1.0, 5)
-            top = points + self.up * (0.25 * thickness * taper)[:, None]
-            bottom = points - self.up * (0.85 * thickness * taper)[:, None]
-            polygons.append(np.concatenate([top, bottom[::-1]]))
-        return polygons
-
-    def nose(self) -> np.ndarray:
-        lm, x = self.lm, self.x
-        base = float(np.hypot(*(lm[35] - lm[31])))
-        bridge = [lm[27] - x * NOSE_BRIDGE[0] * base, lm[29] - x * NOSE_BRIDGE[1] * base]
-        ala = lm[31] - x * 0.2 * base + self.up * 0.35 * base
-        left = [*bridge, ala, lm[31] - x * 0.12 * base, lm[32]]
-        bridge_r = [lm[27] + x * NOSE_BRIDGE[0] * base, lm[29] + x * NOSE_BRIDGE[1] * base]
-        ala_r = lm[35] + x * 0.2 * base + self.up * 0.35 * base
-        right = [lm[34], lm[35] + x * 0.12 * base, ala_r, *bridge_r[::-1]]
-        return np.array([*left, lm[33] - self.up * 0.06 * base, *right])
-
-
-def _person(rgb: np.ndarray, face: _Face, outline: np.ndarray) -> np.ndarray:
+def _person(rgb: np.ndarray, face: FaceFrame, outline: np.ndarray) -> np.ndarray:
     """bool [512, 512]: head, hair, neck and shoulders, connected to the face."""
     size = rgb.shape[0]
     sure = morph(fill_polygons((size, size), outline), max(2, int(0.03 * face.face_w)), cv2.MORPH_ERODE)
@@ -164,7 +91,7 @@ def _person(rgb: np.ndarray, face: _Face, outline: np.ndarray) -> np.ndarray:
     return _grabcut_person(rgb, face, sure)
 
 
-def _grabcut_person(rgb: np.ndarray, face: _Face, sure: np.ndarray) -> np.ndarray:
+def _grabcut_person(rgb: np.ndarray, face: FaceFrame, sure: np.ndarray) -> np.ndarray:
     """The person by GrabCut seeded from the landmarks (where LiteRT cannot be installed)."""
     size = rgb.shape[0]
     s = GRABCUT_SIZE / size
@@ -182,9 +109,7 @@ def _grabcut_person(rgb: np.ndarray, face: _Face, sure: np.ndarray) -> np.ndarra
     mask[border] = cv2.GC_BGD
     sure_small = cv2.resize(sure.astype(np.uint8), mask.shape[::-1], interpolation=cv2.INTER_NEAREST)
     mask[sure_small > 0] = cv2.GC_FGD
-    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
-    cv2.setRNGSeed(GRABCUT_SEED)
-    cv2.grabCut(small, mask, None, bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    grabcut(small, mask, GRABCUT_ITERATIONS)
     fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.float32)
     fg = cv2.resize(fg, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
     return touching(fg, sure)
@@ -213,7 +138,7 @@ class LandmarkParser:
 
     def parse(self, aligned: AlignedFace) -> np.ndarray:
         rgb, lm = _prepare(aligned)  # [512, 512, 3], [68, 2]
-        face, shape = _Face(lm), rgb.shape[:2]
+        face, shape = FaceFrame(lm), rgb.shape[:2]
         lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
         ys, xs = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
         u, v = face.u(np.stack([xs, ys], -1)), face.v(np.stack([xs, ys], -1))  # [512, 512] each
@@ -233,7 +158,7 @@ class LandmarkParser:
         core = morph(fill_polygons(shape, cv2.convexHull(lm[17:68].astype(np.float32))[:, 0]), 3)
         fringe = inside & ~core & (d_skin > 4) & (v < face.brow_v)
         beside = morph(inside, int(SIDE_HAIR_REACH * face.face_w))
-        d_hair, hat = _hair_colour(lab, person & ~morph(inside, 4) & (d_skin > 4), beside, fringe, v, face)
+        d_hair, hat = hair_colour(lab, person & ~morph(inside, 4) & (d_skin > 4), beside, fringe, v, face)
         skinlike = (d_skin < 3) | ((d_skin < 6) & (d_skin < d_hair))
 
         jaw = lm[2:15]
@@ -273,7 +198,7 @@ class LandmarkParser:
         inner_hair = (
             inside & ~core & ~skinlike & (d_skin > 4) & (d_hair < d_skin) & (v < face.nose_v)
         )  # fringe, temples
-        inner_hair |= _unlike_the_forehead(lab, inside & ~core, u, v, face, d_skin, d_hair)
+        inner_hair |= unlike_the_forehead(lab, inside & ~core, u, v, face, d_skin, d_hair)
         if hat.any():  # under a hat brim the forehead is skin; what is not skin there is the hat
             hat |= inside & ~core & (v < face.brow_v) & (d_hair > HAT_DISTANCE) & (d_skin > 4)
             hat = morph(hat, 3, cv2.MORPH_CLOSE) & (v < face.brow_v) & ~core  # seal the outline's seam
@@ -314,41 +239,10 @@ class LandmarkParser:
         labels[lips] = LIP
         if mouth is not None:
             labels[mouth] = MOUTH
-        return _merge_islands(_refine_hair_edge(rgb, labels, face.face_w), MIN_ISLAND)
+        return _merge_islands(refine_hair_edge(rgb, labels, face.face_w), MIN_ISLAND)
 
 
-def _refine_hair_edge(rgb: np.ndarray, labels: np.ndarray, face_width: float) -> np.ndarray:
-    """``labels`` with the border between hair and face skin moved to where the image has it.
-
-    The colour rules above decide pixel by pixel, so shaded skin beside the hair (darker than the
-    cheeks' model allows) became hair, and mixed pixels along a hairline went either way. A graph
-    cut (OpenCV's GrabCut: colour mixtures of the hair and of everything else, and a smoothness
-    term that is cheap to cut where the image has an edge) re-decides only the pixels within
-    HAIR_EDGE_BAND of that border, keeping the rest as the rules found it.
-    """
-    radius = max(2, int(HAIR_EDGE_BAND * face_width))
-    hair, skin = labels == HAIR, labels == SKIN
-    band = morph(hair, radius) & morph(skin, radius) & (hair | skin)
-    if band.sum() < MIN_ISLAND:
-        return labels
-    ys, xs = np.nonzero(morph(band, 2 * radius))  # the cut sees a margin of sure pixels around it
-    box = np.s_[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    mask = np.where(hair, cv2.GC_FGD, cv2.GC_BGD).astype(np.uint8)
-    mask[band & hair], mask[band & skin] = cv2.GC_PR_FGD, cv2.GC_PR_BGD
-    cut = np.ascontiguousarray(mask[box])
-    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
-    cv2.setRNGSeed(GRABCUT_SEED)  # its k-means starts from this thread's RNG: same photo, same labels
-    cv2.grabCut(
-        np.ascontiguousarray(rgb[box]), cut, None, bgd, fgd, HAIR_EDGE_ITERATIONS, cv2.GC_INIT_WITH_MASK
-    )
-    now_hair = np.zeros_like(band)
-    now_hair[box] = (cut == cv2.GC_FGD) | (cut == cv2.GC_PR_FGD)
-    refined = labels.copy()
-    refined[band & now_hair], refined[band & ~now_hair] = HAIR, SKIN
-    return refined
-
-
-def _snap_brows(lightness: np.ndarray, face: _Face, avoid: np.ndarray) -> list[np.ndarray]:
+def _snap_brows(lightness: np.ndarray, face: FaceFrame, avoid: np.ndarray) -> list[np.ndarray]:
     """The two brow polygons, each moved up or down (by at most BROW_SNAP of its thickness) to
     where it is darkest: dlib's brow points wander a few pixels off the hairs. A position that
     would cover ``avoid`` (the eyes, a glasses frame, darker than any brow) is not taken."""
@@ -363,54 +257,6 @@ def _snap_brows(lightness: np.ndarray, face: _Face, avoid: np.ndarray) -> list[n
                 best, darkest = moved, blurred[inside].mean()
         snapped.append(best)
     return snapped
-
-
-def _unlike_the_forehead(lab, candidates, u, v, face: _Face, d_skin, d_hair) -> np.ndarray:
-    """bool [512, 512]: ``candidates`` above the brows that are not the colour of the forehead just
-    above the brows, and more like the hair than like it.
-
-    The cheeks' skin model allows for shading, so brown hair over brown skin (or dark hair over a
-    dark complexion) is within its reach; the forehead's own colour, fitted where it is surely skin,
-    is tighter and is lit like the rest of the forehead.
-    """
-    band = (v < face.brow_v) & (v > face.brow_v - FOREHEAD_BAND * face.height)
-    band &= candidates & (np.abs(u) < FOREHEAD_HALF_WIDTH * face.face_w) & (d_skin < 2.5)
-    if band.sum() < MIN_FOREHEAD:  # a fringe or a hat covers the forehead
-        return np.zeros(candidates.shape, bool)
-    d_forehead = ColourModel(lab[band], 100.0).distance(lab)
-    return candidates & (v < face.brow_v) & (d_forehead > HAIR_DISTANCE_FROM_FOREHEAD) & (d_hair < d_forehead)
-
-
-def _hair_colour(
-    lab: np.ndarray, around: np.ndarray, beside: np.ndarray, fringe: np.ndarray, v: np.ndarray, face: _Face
-) -> tuple[np.ndarray, np.ndarray]:
-    """(distance [512, 512] to the hair's colour, bool hat [512, 512]) from the person's non-skin
-    pixels around the head.
-
-    The hair's colour comes from above the head; but when the hair beside the eyes and cheeks
-    (where a hat never is) has another colour than most of what is above the head, that is a
-    hat: E4S labels hats as background, and the hair's colour comes from the sides. Short hair
-    leaves only ears, shadows and a few strands beside the face, too little to compare with.
-    Side hair is looked for only ``beside`` the face: a busy backdrop the person segmentation
-    took in lies farther out, and its colours once made dark short hair a "hat".
-    """
-    top, sides = around & (v < face.brow_v), around & beside & (v > 0) & (v < face.nose_v)
-    hat = np.zeros(around.shape, bool)
-    enough_sides = sides.sum() >= max(MIN_HAIR_SEEDS, MIN_SIDE_HAIR * face.face_w**2)
-    if top.sum() < MIN_HAIR_SEEDS:  # the hair on top is inside the face's outline, or cut off
-        if fringe.sum() >= MIN_HAIR_SEEDS:
-            return ColourModel(lab[fringe], 100.0).distance(lab), hat
-        if enough_sides:
-            return ColourModel(lab[sides], 100.0).distance(lab), hat
-        return np.full(around.shape, NO_HAIR_MODEL, np.float32), hat
-    d_hair = ColourModel(lab[top], 100.0).distance(lab)
-    if enough_sides:
-        d_sides = ColourModel(lab[sides], 100.0).distance(lab)
-        far = top & (d_sides > HAT_DISTANCE)
-        if far.sum() > HAT_SHARE * top.sum():
-            hat = morph(smooth(far, 7), 2, cv2.MORPH_CLOSE) & top
-            d_hair = d_sides
-    return d_hair, hat
 
 
 def _merge_islands(labels: np.ndarray, min_area: int) -> np.ndarray:
