@@ -75,3 +75,25 @@ def test_closed_lips_that_dlib_sees_slightly_apart_do_not_become_mouth():
     lips, mouth = lips_and_mouth(lab, lm[48:60], lm[60:68], width, skin, mouth_open=True)
     assert mouth is not None and not (mouth & ~inner).any()  # no lip pixel grown into the mouth
     assert lips.sum() > 3 * mouth.sum()
+
+
+def test_a_second_outer_line_keeps_lip_pink_skin_out_of_the_lips():
+    """Below a smiling lower lip the chin's shadow can be as pink as the lip; with the face mesh's
+    outer line as a second opinion, the lips reach no farther than a couple of pixels beyond
+    either outline."""
+    t = np.linspace(0, 2 * np.pi, 20, endpoint=False)
+    outer = np.stack([256 + 40 * np.cos(t), 300 + 12 * np.sin(t)], 1)  # [20, 2]
+    inner = np.stack([256 + 30 * np.cos(t), 300 + 3 * np.sin(t)], 1)
+    lab = np.full((512, 512, 3), (170, 140, 150), np.uint8)  # skin
+    lips = fill_polygons((512, 512), outer) & ~fill_polygons((512, 512), inner)
+    lab[lips] = (130, 165, 150)  # lip-red ring
+    lab[313:318, 240:272] = (130, 165, 150)  # a lip-pink patch just under the lower lip
+    lab += np.random.default_rng(0).integers(0, 3, lab.shape, dtype=np.uint8)
+    skin = ColourModel(lab[:100].reshape(-1, 3)).distance(lab)
+    patch = np.zeros((512, 512), bool)
+    patch[315:318, 240:272] = True  # 3 px and more beyond the outline
+    alone, _ = lips_and_mouth(lab, outer, inner, 250.0, skin, mouth_open=False)
+    bounded, _ = lips_and_mouth(lab, outer, inner, 250.0, skin, mouth_open=False, second_outer_line=outer)
+    assert alone[patch].mean() > 0.9  # within REACH of the outline, the colour alone takes it
+    assert not bounded[patch].any()
+    assert bounded[lips].mean() > 0.95

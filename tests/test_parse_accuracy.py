@@ -29,6 +29,7 @@ FLOORS = {  # region -> lowest IoU accepted; "mean" over the regions present
         "nose": 0.7,
         "eyes": 0.7,
         "mouth": 0.65,
+        "lip": 0.46,
         "skin": 0.75,
         "background": 0.9,
         "belowface": 0.65,

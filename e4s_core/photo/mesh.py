@@ -1,4 +1,4 @@
-"""MediaPipe's face mesh (468 points), run by LiteRT: the eyes' and inner lips' outlines.
+"""MediaPipe's face mesh (468 points), run by LiteRT: the eyes' and the lips' outlines.
 
 dlib's 68 points give each eye six corners and the inner lips eight, which cut through rounded
 lids and through the teeth of a smile; the mesh traces both with 16 and 20 points. The model
@@ -30,6 +30,7 @@ EYES = (
     (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
     (362, 382, 381, 380, 374, 373, 390, 249, 263, 466, 388, 387, 386, 385, 384, 398),
 )
+OUTER_LIPS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
 INNER_LIPS = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191)
 
 

@@ -21,6 +21,7 @@ from .masks import ColourModel, fill_polygons, morph, smooth, touching
 REACH = 0.03  # face widths around the outer lip line that may become lips
 MIN_PIXELS = 20  # pixels at 512 px needed to fit a colour model
 LIGHT_VAR, CHROMA_VAR = 100.0, 4.0  # extra variance of the lip and mouth models (shading, noise)
+OUTLINE_MARGIN = 0.008  # face widths beyond the outer lines, with a second one, the lips may reach
 KEPT_AREA = (0.5, 1.6)  # refined lips outside this share of the outer polygon: keep the polygon
 MOUTH_APART = 2.5  # the inside's mean colour, in the lips' model, at least this far: an open mouth
 
@@ -32,12 +33,14 @@ def lips_and_mouth(
     face_width: float,
     skin_distance: np.ndarray,
     mouth_open: bool,
+    second_outer_line: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(lips bool [H, W], mouth bool [H, W] or None when closed) of a crop in OpenCV Lab.
 
     ``outer_line`` and ``inner_line`` are the lips' outer and inner outlines [N, 2] at the crop's
     size (dlib's points 48-59 and 60-67, or the face mesh's inner outline), ``skin_distance``
-    [H, W] the Mahalanobis distance to the skin's colour model.
+    [H, W] the Mahalanobis distance to the skin's colour model. ``second_outer_line`` (the face
+    mesh's) bounds the lips too: no farther than OUTLINE_MARGIN beyond one of the two outer lines.
     """
     shape = lab.shape[:2]
     outer, inner = fill_polygons(shape, outer_line), fill_polygons(shape, inner_line)
@@ -56,6 +59,9 @@ def lips_and_mouth(
             distances.append(mouth_colour.distance(lab))
     closest = np.argmin(np.stack(distances), 0)
     around = morph(outer, max(2, int(REACH * face_width)))
+    if second_outer_line is not None:  # lip-pink chin skin in a smile's shadow is not lip
+        either = outer | fill_polygons(shape, second_outer_line)
+        around &= morph(either, max(1, round(OUTLINE_MARGIN * face_width)))
     lips = smooth(touching(around & (closest == 1), ring))
     if not KEPT_AREA[0] * outer.sum() <= lips.sum() <= KEPT_AREA[1] * outer.sum():
         return outer, polygon_mouth

@@ -6,7 +6,7 @@ dlib's 68 landmarks, two small MediaPipe models and OpenCV:
 * brows and nose are polygons of dlib's points (each brow moved onto its darkest hairs); the
   eyes and the inner lips follow MediaPipe's face mesh (``mesh``; dlib's points where LiteRT is
   missing); lips and the inner mouth (only when dlib sees it open) are those outlines refined
-  by colour (``mouth``);
+  by colour, no farther than just beyond dlib's or the mesh's outer lip line (``mouth``);
 * the face is the jaw line closed by an elliptic forehead arc; a Lab Gaussian fitted to the cheeks
   (skin), one fitted to the forehead just above the brows and one fitted to the hair (above the
   head, else the fringe, else beside the face; ``hair``) decide, pixel by pixel, where hair
@@ -48,7 +48,7 @@ from .glasses import bridge_row, fit_lenses, lens_mask
 from .hair import HAT_DISTANCE, hair_colour, refine_hair_edge, unlike_the_forehead
 from .masks import ColourModel, fill_polygons, grabcut, morph, smooth, touching
 from .mesh import EYES as EYES_IN_MESH
-from .mesh import INNER_LIPS, face_mesh
+from .mesh import INNER_LIPS, OUTER_LIPS, face_mesh
 from .mouth import lips_and_mouth
 from .person import person_segmenter
 
@@ -235,7 +235,8 @@ class LandmarkParser:
         # Open or closed by dlib: the mesh's inner outline parts a little even on closed lips.
         mouth_open = fill_polygons(shape, lm[60:68]).sum() > MOUTH_OPEN_AREA * face.face_w**2
         inner_line = points[list(INNER_LIPS)] if points is not None else lm[60:68]
-        lips, mouth = lips_and_mouth(lab, lm[48:60], inner_line, face.face_w, d_skin, mouth_open)
+        mesh_outer = points[list(OUTER_LIPS)] if points is not None else None
+        lips, mouth = lips_and_mouth(lab, lm[48:60], inner_line, face.face_w, d_skin, mouth_open, mesh_outer)
         labels[lips] = LIP
         if mouth is not None:
             labels[mouth] = MOUTH
