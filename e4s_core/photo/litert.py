@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import CheckpointError
 
@@ -20,20 +23,32 @@ def litert_available() -> bool:
     return importlib.util.find_spec("ai_edge_litert") is not None
 
 
-def load_interpreter(path: str | os.PathLike):
-    """A LiteRT interpreter of the ``.tflite`` file, tensors allocated, on one thread."""
-    from ai_edge_litert.interpreter import Interpreter
+class LiteModel:
+    """A ``.tflite`` file with one input and (at least) one output, run on one thread at a time:
+    ``model(batch)`` -> a copy of the first output. Whichever thread parses may call it."""
 
-    path = Path(path)
-    try:
-        with _quiet_native_stderr():  # LiteRT prints "INFO: Created ... delegate" on creation
-            interpreter = Interpreter(model_path=str(path), num_threads=1)
-            interpreter.allocate_tensors()
-    except (ValueError, RuntimeError, OSError) as error:
-        raise CheckpointError(
-            f"The model file {path.name} is missing or damaged ({error}); reinstall E4S Studio to restore it."
-        ) from error
-    return interpreter
+    def __init__(self, path: str | os.PathLike):
+        from ai_edge_litert.interpreter import Interpreter
+
+        path = Path(path)
+        try:
+            with _quiet_native_stderr():  # LiteRT prints "INFO: Created ... delegate" on creation
+                self._interpreter = Interpreter(model_path=str(path), num_threads=1)
+                self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError, OSError) as error:
+            raise CheckpointError(
+                f"The model file {path.name} is missing or damaged ({error});"
+                " reinstall E4S Studio to restore it."
+            ) from error
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._lock = threading.Lock()
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        with self._lock:
+            self._interpreter.set_tensor(self._input, batch)
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._output).copy()
 
 
 @contextmanager

@@ -10,7 +10,6 @@ first, then from the mesh's own extent (1.5 times it), which makes the points st
 from __future__ import annotations
 
 import logging
-import threading
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import cv2
 import numpy as np
 
 from .. import paths
-from .litert import litert_available, load_interpreter
+from .litert import LiteModel, litert_available
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +39,7 @@ class FaceMesh:
     name = "MediaPipe face mesh"
 
     def __init__(self, path: str | Path = paths.FACE_MESH_FILE):
-        self._interpreter = load_interpreter(path)
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]  # [1, 1, 1, 1404]: x, y, z
-        self._lock = threading.Lock()
+        self._model = LiteModel(path)  # output [1, 1, 1, 1404]: x, y, z of each point
 
     def __call__(self, rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         """``landmarks``: dlib's 68 points [68, 2] in ``rgb``'s pixels, of an upright face."""
@@ -61,10 +57,7 @@ class FaceMesh:
             rgb, to_input, (INPUT_SIDE, INPUT_SIDE), flags=interpolation, borderMode=cv2.BORDER_REPLICATE
         )
         batch = (square.astype(np.float32) / 255)[None]  # [1, 192, 192, 3] in [0, 1]
-        with self._lock:
-            self._interpreter.set_tensor(self._input, batch)
-            self._interpreter.invoke()
-            points = self._interpreter.get_tensor(self._output).reshape(-1, 3)[:, :2].copy()  # [468, 2]
+        points = self._model(batch).reshape(-1, 3)[:, :2]  # [468, 2]
         return (points - to_input[:, 2]) / scale
 
 

@@ -9,7 +9,6 @@ keeps only for platforms where ``ai-edge-litert`` has no wheel (macOS on Intel, 
 from __future__ import annotations
 
 import logging
-import threading
 from functools import cache
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import cv2
 import numpy as np
 
 from .. import paths
-from .litert import litert_available, load_interpreter
+from .litert import LiteModel, litert_available
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +34,13 @@ class PersonSegmenter:
     name = "MediaPipe selfie segmentation"
 
     def __init__(self, path: str | Path = paths.PERSON_SEGMENTATION_FILE):
-        self._interpreter = load_interpreter(path)
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
-        self._lock = threading.Lock()  # one interpreter, whichever thread parses
+        self._model = LiteModel(path)
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         height, width = rgb.shape[:2]
         small = cv2.resize(rgb, (INPUT_SIDE, INPUT_SIDE), interpolation=cv2.INTER_AREA)
         batch = (small.astype(np.float32) / 255)[None]  # [1, 256, 256, 3] in [0, 1]
-        with self._lock:
-            self._interpreter.set_tensor(self._input, batch)
-            self._interpreter.invoke()
-            probability = self._interpreter.get_tensor(self._output)[0, ..., 0].copy()  # [256, 256]
+        probability = self._model(batch)[0, ..., 0]  # [256, 256]
         return cv2.resize(probability, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
