@@ -121,13 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     faces = {path: load_face(path) for path in photos}
     references = {path: make_reference(model, face) for path, face in faces.items()}
-    truths = {}  # path -> annotated labels of the 1024 crop, with --annotations
+    truths, truth_looks = {}, {}  # path -> annotated labels of the 1024 crop, and their looks
     if args.annotations is not None:
         files = args.annotations or [ANNOTATIONS / f"{Path(p).stem}.json" for p in photos]
         for path, annotation in zip(photos, files, strict=True):
             aligned = faces[path].aligned
             side = aligned.image.shape[0]
             truths[path] = annotation_in_crop(read_annotation(annotation), aligned.transform, side)
+            truth_looks[path] = region_looks(aligned.image, truths[path])
         print("measured in the hand-annotated regions (the edits use the parsed ones)")
     rows, times = [], []
     for photo_path in photos:
@@ -146,8 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 reference_mean = reference.region_looks.mean[region]
                 if truths:
                     labels = truths[photo_path]
-                    reference_crop = faces[reference_path].aligned.image
-                    reference_mean = region_looks(reference_crop, truths[reference_path]).mean[region]
+                    reference_mean = truth_looks[reference_path].mean[region]
                     if not (labels == region).any() or np.isnan(reference_mean).any():
                         continue  # not annotated in one of the two
                 figures = measure(before, result.composite.crop, labels == region, reference_mean)
